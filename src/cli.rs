@@ -1,0 +1,127 @@
+//! The command line: one definition per flag, help text that lists the environment and
+//! exit codes.
+
+use crate::judge::deadline::Deadline;
+use crate::render::Format;
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+const AFTER_HELP: &str = "\
+Exit status:
+  0  nothing needs attention
+  1  findings: overdue tasks, or unmet targets whose deadline has passed (overdue, check)
+  2  error: bad input (reported as FILE:LINE:COLUMN), bad arguments, or a failure
+
+Environment:
+  GOVTRACK_DB  where the index lives (same as --db); default .govtrack/index.sqlite in the
+               workspace. The index is rebuilt from the files whenever needed.
+  NO_COLOR     when set and not empty, tables are never coloured
+  LANG         not read yet; output is in English with Chinese names from the manifests";
+
+#[derive(Parser)]
+#[command(
+    name = "govtrack",
+    version,
+    about = "Tracks policy tasks, deadlines and targets: what is late, for which unit, and by how much.",
+    after_help = AFTER_HELP
+)]
+pub struct Cli {
+    /// The workspace folder (default: the nearest folder upward with a govtrack.toml,
+    /// else the current folder)
+    #[arg(long, global = true, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+    /// The index database (default: .govtrack/index.sqlite in the workspace)
+    #[arg(long, global = true, env = "GOVTRACK_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Bring the index up to date with the files and say what changed
+    Load,
+    /// List overdue task instances, most days late first (exit 1 if any)
+    Overdue(ReportArgs),
+    /// One row per unit; with --district, every task and target of that unit
+    Status(ReportArgs),
+    /// Each target per unit: actual, bounds, and what is missing
+    Gaps(ReportArgs),
+    /// Append a status event or an observation to the progress files
+    #[command(subcommand)]
+    Record(Record),
+    /// For cron: judge everything, print a summary if anything needs attention, exit 0/1/2
+    Check(CheckArgs),
+}
+
+#[derive(Args, Clone)]
+pub struct ReportArgs {
+    /// Judge as of this date (YYYY-MM-DD, or YYYY-MM for the month's end); default today
+    #[arg(long, value_name = "DATE", value_parser = as_of)]
+    pub as_of: Option<NaiveDate>,
+    /// Only this policy (its id)
+    #[arg(long, value_name = "ID")]
+    pub policy: Option<String>,
+    /// Only tasks this unit leads or supports (id or Chinese name)
+    #[arg(long, value_name = "UNIT")]
+    pub owner: Option<String>,
+    /// Only this unit and the units below it (id or Chinese name, e.g. 思明区)
+    #[arg(long, value_name = "UNIT")]
+    pub district: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// Judge as of this date (YYYY-MM-DD, or YYYY-MM for the month's end); default today
+    #[arg(long, value_name = "DATE", value_parser = as_of)]
+    pub as_of: Option<NaiveDate>,
+}
+
+#[derive(Subcommand)]
+pub enum Record {
+    /// A task's status: `govtrack record status POLICY/TASK --status done --unit 思明区`
+    Status {
+        /// The task as POLICY/TASK, e.g. xiamen-2023-urban-village/t10
+        task: String,
+        /// not_started, in_progress or done
+        #[arg(long)]
+        status: String,
+        /// The instance's unit, for a task carried out by each district or town
+        #[arg(long)]
+        unit: Option<String>,
+        /// The day it happened (default today)
+        #[arg(long, value_parser = day)]
+        date: Option<NaiveDate>,
+        #[arg(long, default_value = "")]
+        note: String,
+        /// A document number or link that proves it (办结材料)
+        #[arg(long, default_value = "")]
+        evidence: String,
+    },
+    /// A metric's value: `govtrack record value community_workers --unit 思明区 --value 1890`
+    Value {
+        metric: String,
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        value: String,
+        /// The day the value refers to (default today)
+        #[arg(long, value_parser = day)]
+        date: Option<NaiveDate>,
+        /// Where the figure comes from
+        #[arg(long, default_value = "")]
+        source: String,
+    },
+}
+
+fn as_of(s: &str) -> Result<NaiveDate, String> {
+    Deadline::parse(s).map(Deadline::due)
+}
+
+fn day(s: &str) -> Result<NaiveDate, String> {
+    crate::parse::day(s)
+}

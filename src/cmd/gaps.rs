@@ -1,0 +1,16 @@
+//! `govtrack gaps`: each target per unit, with the shortfall in what people act on.
+
+use super::{Ctx, filter, print};
+use crate::cli::{Cli, ReportArgs};
+use crate::render;
+use crate::report::gap_rows;
+use anyhow::Result;
+use std::process::ExitCode;
+
+pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
+    let ctx = Ctx::open(cli)?;
+    let s = ctx.snapshot(args.as_of)?;
+    let rows = gap_rows(&s, &filter(&s, args)?);
+    print(&render::rows(&rows, args.format)?)?;
+    Ok(ExitCode::SUCCESS)
+}

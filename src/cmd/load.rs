@@ -1,0 +1,38 @@
+//! `govtrack load`: refresh the index explicitly and say what changed.
+
+use super::{Ctx, print};
+use crate::cli::Cli;
+use anyhow::Result;
+use std::process::ExitCode;
+
+pub fn run(cli: &Cli) -> Result<ExitCode> {
+    let ctx = Ctx::open(cli)?;
+    let r = &ctx.refresh;
+    let mut out = String::new();
+    for f in &r.loaded {
+        out += &format!("loaded   {f}\n");
+    }
+    for f in &r.removed {
+        out += &format!("removed  {f}\n");
+    }
+    let counts: (i64, i64, i64, i64, i64) = ctx.index.conn().query_row(
+        "SELECT (SELECT count(*) FROM policies), (SELECT count(*) FROM tasks),
+                (SELECT count(DISTINCT policy || '/' || task || '/' || unit) FROM instances),
+                (SELECT count(*) FROM events), (SELECT count(*) FROM observations)",
+        [],
+        |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?, x.get(3)?, x.get(4)?)),
+    )?;
+    out += &format!(
+        "{} changed, {} removed, {} unchanged; index holds {} policies, {} tasks ({} instances), {} status events, {} observations\n",
+        r.loaded.len(),
+        r.removed.len(),
+        r.unchanged,
+        counts.0,
+        counts.1,
+        counts.2,
+        counts.3,
+        counts.4
+    );
+    print(&out)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,122 @@
+//! One file per subcommand; each only wires the stages together.
+
+pub mod check;
+pub mod gaps;
+pub mod load;
+pub mod overdue;
+pub mod record;
+pub mod status;
+
+use crate::cli::{Cli, Command, ReportArgs};
+use crate::index::snapshot::{self, Snapshot};
+use crate::index::{Index, Refresh};
+use crate::registry::{Registry, Unresolved};
+use crate::report::Filter;
+use crate::workspace::Workspace;
+use anyhow::{Result, bail};
+use chrono::NaiveDate;
+use std::io::Write;
+use std::process::ExitCode;
+
+/// An open workspace with its index brought up to date.
+pub struct Ctx {
+    pub ws: Workspace,
+    pub index: Index,
+    pub refresh: Refresh,
+}
+
+impl Ctx {
+    pub fn open(cli: &Cli) -> Result<Ctx> {
+        let ws = Workspace::locate(cli.workspace.as_deref())?;
+        let (mut index, _) = Index::open(&ws.db_path(cli.db.as_deref()))?;
+        let refresh = index.refresh(&ws)?;
+        Ok(Ctx { ws, index, refresh })
+    }
+
+    pub fn snapshot(&self, as_of: Option<NaiveDate>) -> Result<Snapshot> {
+        snapshot::load(self.index.conn(), as_of.unwrap_or_else(today))
+    }
+}
+
+pub fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+/// A unit named on the command line, by id or Chinese name.
+pub fn resolve_unit(registry: &Registry, reference: &str) -> Result<String> {
+    match registry.resolve(reference) {
+        Ok(u) => Ok(u.id.clone()),
+        Err(Unresolved::Ambiguous(ids)) => {
+            bail!(
+                "`{reference}` names several units; use one of their ids: {}",
+                ids.join(", ")
+            )
+        }
+        Err(Unresolved::Unknown) => {
+            let close: Vec<&str> = registry
+                .units()
+                .iter()
+                .filter(|u| u.name.contains(reference) || reference.contains(u.name.as_str()))
+                .map(|u| u.name.as_str())
+                .take(5)
+                .collect();
+            if close.is_empty() {
+                bail!("unknown unit `{reference}`: no unit has this id or name")
+            }
+            bail!(
+                "unknown unit `{reference}`; did you mean {}?",
+                close.join("、")
+            )
+        }
+    }
+}
+
+pub fn filter(s: &Snapshot, args: &ReportArgs) -> Result<Filter> {
+    if let Some(p) = &args.policy
+        && !s.policies.iter().any(|x| x.id == *p)
+    {
+        let ids: Vec<&str> = s.policies.iter().map(|x| x.id.as_str()).collect();
+        bail!("unknown policy `{p}`; the policies are: {}", ids.join(", "));
+    }
+    Ok(Filter {
+        policy: args.policy.clone(),
+        owner: args
+            .owner
+            .as_deref()
+            .map(|o| resolve_unit(&s.registry, o))
+            .transpose()?,
+        district: args
+            .district
+            .as_deref()
+            .map(|d| resolve_unit(&s.registry, d))
+            .transpose()?,
+    })
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error.
+pub fn print(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match &cli.command {
+        Command::Load => load::run(&cli),
+        Command::Overdue(args) => overdue::run(&cli, args),
+        Command::Status(args) => status::run(&cli, args),
+        Command::Gaps(args) => gaps::run(&cli, args),
+        Command::Record(r) => record::run(&cli, r),
+        Command::Check(args) => check::run(&cli, args),
+    }
+}
+
+pub fn exit(findings: bool) -> ExitCode {
+    if findings {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,122 @@
+//! `govtrack record`: append one status event or observation to the workspace's
+//! progress files, then bring the index up to date.
+//!
+//! The row is checked against the index before anything is written. The append holds an
+//! exclusive lock on the file and is flushed to disk, so two people recording at once
+//! never interleave or tear a line.
+
+use super::{Ctx, print, today};
+use crate::cli::{Cli, Record};
+use crate::diag::Source;
+use crate::index::catalog_of;
+use crate::parse::progress::{EVENT_COLUMNS, OBSERVATION_COLUMNS, parse_progress};
+use anyhow::{Context, Result, bail};
+use std::fs::OpenOptions;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::process::ExitCode;
+
+pub fn run(cli: &Cli, record: &Record) -> Result<ExitCode> {
+    let mut ctx = Ctx::open(cli)?;
+    let (file, header, row): (&str, &[&str], Vec<String>) = match record {
+        Record::Status {
+            task,
+            status,
+            unit,
+            date,
+            note,
+            evidence,
+        } => {
+            let Some((policy, task)) = task.split_once('/') else {
+                bail!("name the task as POLICY/TASK, e.g. xiamen-2023-urban-village/t10");
+            };
+            (
+                "events.csv",
+                &EVENT_COLUMNS,
+                vec![
+                    policy.into(),
+                    task.into(),
+                    unit.clone().unwrap_or_default(),
+                    date.unwrap_or_else(today).to_string(),
+                    status.clone(),
+                    note.clone(),
+                    evidence.clone(),
+                ],
+            )
+        }
+        Record::Value {
+            metric,
+            unit,
+            value,
+            date,
+            source,
+        } => (
+            "observations.csv",
+            &OBSERVATION_COLUMNS,
+            vec![
+                metric.clone(),
+                unit.clone(),
+                date.unwrap_or_else(today).to_string(),
+                value.clone(),
+                source.clone(),
+            ],
+        ),
+    };
+    let line = csv_line(&row)?;
+    let catalog = catalog_of(&mut ctx.index)?;
+    let check = Source::new(
+        "record",
+        csv_line(&header.iter().map(|s| s.to_string()).collect::<Vec<_>>())? + &line,
+    );
+    if let Err(problems) = parse_progress(&check, &catalog) {
+        let msgs: Vec<String> = problems
+            .iter()
+            .map(|d| match &d.help {
+                Some(h) => format!("{} ({h})", d.message),
+                None => d.message.clone(),
+            })
+            .collect();
+        bail!("nothing recorded: {}", msgs.join("; "));
+    }
+
+    let rel = format!("{}/{file}", ctx.ws.progress_dir.trim_end_matches('/'));
+    let path = ctx.ws.abs(&rel);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let mut f = OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {rel}"))?;
+    f.lock().with_context(|| format!("cannot lock {rel}"))?;
+    let len = f.metadata()?.len();
+    let mut text = String::new();
+    if len == 0 {
+        text += &check.text[..check.text.len() - line.len()];
+    } else {
+        // Mend a last line without its newline before appending.
+        let mut last = [0u8; 1];
+        f.seek(SeekFrom::Start(len - 1))?;
+        f.read_exact(&mut last)?;
+        if last[0] != b'\n' {
+            text.push('\n');
+        }
+    }
+    text += &line;
+    f.write_all(text.as_bytes())
+        .with_context(|| format!("cannot write {rel}"))?;
+    f.sync_all()?;
+    f.unlock()?;
+    drop(f);
+
+    ctx.index.refresh(&ctx.ws)?;
+    print(&format!("recorded in {rel}: {}", line))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn csv_line(fields: &[String]) -> Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(fields)?;
+    Ok(String::from_utf8(w.into_inner()?)?)
+}

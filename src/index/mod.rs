@@ -1,0 +1,536 @@
+//! The index: a SQLite database derived from the workspace files.
+//!
+//! Every command first brings it up to date. Files whose size and modification time are
+//! unchanged are trusted; others are hashed, and only those whose content changed are
+//! read again. Definitions refer to each other, so when any definition file changes they
+//! are all re-read (they are small); progress files, the bulk, are reloaded one by one.
+//! A refresh is one transaction: it succeeds whole or the previous index stays as it was.
+
+pub mod schema;
+pub mod snapshot;
+
+use crate::diag::{BadInput, Diagnostic};
+use crate::parse::defs::{Definitions, parse_definitions};
+use crate::parse::progress::{Catalog, ProgressRows, parse_progress};
+use crate::workspace::{FileEntry, Workspace, source_from_bytes};
+use anyhow::{Context, Result};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+const DEFINITIONS: &str = "definitions";
+const PROGRESS: &str = "progress";
+
+pub struct Index {
+    conn: Connection,
+}
+
+/// What a refresh did, for `govtrack load`.
+#[derive(Debug, Default)]
+pub struct Refresh {
+    pub loaded: Vec<String>,
+    pub removed: Vec<String>,
+    pub unchanged: usize,
+    pub rebuilt: bool,
+}
+
+impl Refresh {
+    pub fn changed(&self) -> bool {
+        !self.loaded.is_empty() || !self.removed.is_empty()
+    }
+}
+
+struct Known {
+    id: i64,
+    kind: String,
+    size: i64,
+    mtime_ns: i64,
+    hash: Vec<u8>,
+}
+
+impl Index {
+    /// Opens (creating if needed) the index at `path`. A schema from another version of
+    /// govtrack is dropped and rebuilt from the files.
+    pub fn open(path: &Path) -> Result<(Index, bool)> {
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let mut conn = Connection::open(path)
+            .with_context(|| format!("cannot open the index {}", path.display()))?;
+        // A cron run and a person at the same time wait for each other, never fail.
+        conn.busy_timeout(Duration::from_secs(60))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let has_meta: bool = tx.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+            [],
+            |r| r.get(0),
+        )?;
+        let version: Option<i64> = if has_meta {
+            tx.query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+                r.get::<_, String>(0)
+            })
+            .optional()?
+            .and_then(|v| v.parse().ok())
+        } else {
+            None
+        };
+        let rebuilt = version != Some(schema::VERSION);
+        if rebuilt {
+            let tables: Vec<String> = tx
+                .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for t in tables {
+                tx.execute_batch(&format!("DROP TABLE \"{t}\";"))?;
+            }
+            tx.execute_batch(schema::TABLES)?;
+            tx.execute(
+                "INSERT INTO meta(key, value) VALUES ('schema', ?1)",
+                [schema::VERSION.to_string()],
+            )?;
+        }
+        tx.commit()?;
+        Ok((Index { conn }, rebuilt && version.is_some()))
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Brings the index up to date with the workspace. On bad input nothing is changed
+    /// and every problem is returned in a [`BadInput`].
+    pub fn refresh(&mut self, ws: &Workspace) -> Result<Refresh> {
+        let defs_on_disk = ws.definition_files()?;
+        let progress_on_disk = ws.progress_files()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut known: HashMap<String, Known> = HashMap::new();
+        {
+            let mut stmt = tx.prepare("SELECT path, id, size, mtime_ns, hash, kind FROM files")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    Known {
+                        id: r.get(1)?,
+                        size: r.get(2)?,
+                        mtime_ns: r.get(3)?,
+                        hash: r.get(4)?,
+                        kind: r.get(5)?,
+                    },
+                ))
+            })?;
+            for row in rows {
+                let (path, k) = row?;
+                known.insert(path, k);
+            }
+        }
+        let mut report = Refresh::default();
+        let mut errors: Vec<Diagnostic> = Vec::new();
+
+        let defs = classify(ws, &tx, &defs_on_disk, &mut known, &mut errors)?;
+        let progress = classify(ws, &tx, &progress_on_disk, &mut known, &mut errors)?;
+        // What is left in `known` is no longer on disk.
+        let removed: Vec<(String, Known)> = known.into_iter().collect();
+        let defs_removed = removed.iter().any(|(_, k)| k.kind == DEFINITIONS);
+        let defs_changed = !defs.changed.is_empty() || defs_removed;
+
+        for (path, k) in &removed {
+            delete_rows_of(&tx, k.id)?;
+            tx.execute("DELETE FROM files WHERE id = ?1", [k.id])?;
+            report.removed.push(path.clone());
+        }
+
+        if defs_changed {
+            let mut sources = Vec::new();
+            for f in &defs_on_disk {
+                let bytes = match defs.changed.iter().find(|c| c.entry.rel == f.rel) {
+                    Some(c) => c.bytes.clone(),
+                    None => std::fs::read(ws.abs(&f.rel))
+                        .with_context(|| format!("cannot read {}", f.rel))?,
+                };
+                match source_from_bytes(&f.rel, bytes) {
+                    Ok(s) => sources.push(s),
+                    Err(d) => errors.push(d),
+                }
+            }
+            match parse_definitions(&sources) {
+                Ok(d) => {
+                    let file_ids = upsert_files(&tx, DEFINITIONS, &defs.changed)?;
+                    write_definitions(&tx, &d, &file_ids)?;
+                }
+                Err(mut e) => errors.append(&mut e),
+            }
+            report
+                .loaded
+                .extend(defs.changed.iter().map(|c| c.entry.rel.clone()));
+        }
+        report.unchanged += defs.unchanged + progress.unchanged;
+
+        if errors.is_empty() {
+            let catalog = catalog(&tx)?;
+            let ids = upsert_files(&tx, PROGRESS, &progress.changed)?;
+            for c in &progress.changed {
+                let id = ids[&c.entry.rel];
+                delete_rows_of(&tx, id)?;
+                match source_from_bytes(&c.entry.rel, c.bytes.clone())
+                    .map_err(|d| vec![d])
+                    .and_then(|src| parse_progress(&src, &catalog))
+                {
+                    Ok(rows) => insert_progress(&tx, id, &rows)?,
+                    Err(mut e) => errors.append(&mut e),
+                }
+                report.loaded.push(c.entry.rel.clone());
+            }
+            if defs_changed {
+                // Unchanged progress may now point at a task or unit that is gone.
+                for rel in dangling_progress(&tx)? {
+                    if progress.changed.iter().any(|c| c.entry.rel == rel) {
+                        continue;
+                    }
+                    let bytes = std::fs::read(ws.abs(&rel))
+                        .with_context(|| format!("cannot read {rel}"))?;
+                    match source_from_bytes(&rel, bytes)
+                        .map_err(|d| vec![d])
+                        .and_then(|src| parse_progress(&src, &catalog).map(|_| ()))
+                    {
+                        Ok(()) => {}
+                        Err(mut e) => errors.append(&mut e),
+                    }
+                }
+            }
+        }
+
+        if !errors.is_empty() {
+            tx.rollback()?;
+            errors.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
+            errors.dedup();
+            return Err(BadInput(errors).into());
+        }
+        tx.commit()?;
+        report.loaded.sort();
+        Ok(report)
+    }
+}
+
+struct Changed {
+    entry: FileEntry,
+    bytes: Vec<u8>,
+    hash: Vec<u8>,
+}
+
+struct Classified {
+    changed: Vec<Changed>,
+    unchanged: usize,
+}
+
+/// Splits files into unchanged (same size and time, or same content) and changed.
+fn classify(
+    ws: &Workspace,
+    tx: &Transaction,
+    on_disk: &[FileEntry],
+    known: &mut HashMap<String, Known>,
+    errors: &mut Vec<Diagnostic>,
+) -> Result<Classified> {
+    let mut out = Classified {
+        changed: Vec::new(),
+        unchanged: 0,
+    };
+    for f in on_disk {
+        let k = known.remove(&f.rel);
+        if let Some(k) = &k
+            && k.size == f.size
+            && k.mtime_ns == f.mtime_ns
+        {
+            out.unchanged += 1;
+            continue;
+        }
+        let bytes = match std::fs::read(ws.abs(&f.rel)) {
+            Ok(b) => b,
+            Err(e) => {
+                errors.push(Diagnostic::file(
+                    &f.rel,
+                    1,
+                    format!("cannot read the file: {e}"),
+                ));
+                continue;
+            }
+        };
+        let hash = blake3::hash(&bytes).as_bytes().to_vec();
+        match k {
+            Some(k) if k.hash == hash => {
+                tx.execute(
+                    "UPDATE files SET size = ?1, mtime_ns = ?2 WHERE id = ?3",
+                    params![f.size, f.mtime_ns, k.id],
+                )?;
+                out.unchanged += 1;
+            }
+            _ => out.changed.push(Changed {
+                entry: f.clone(),
+                bytes,
+                hash,
+            }),
+        }
+    }
+    Ok(out)
+}
+
+fn upsert_files(tx: &Transaction, kind: &str, changed: &[Changed]) -> Result<HashMap<String, i64>> {
+    let mut ids = HashMap::new();
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO files(path, kind, size, mtime_ns, hash) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(path) DO UPDATE SET kind = excluded.kind, size = excluded.size,
+             mtime_ns = excluded.mtime_ns, hash = excluded.hash
+         RETURNING id",
+    )?;
+    for c in changed {
+        let id: i64 = stmt.query_row(
+            params![c.entry.rel, kind, c.entry.size, c.entry.mtime_ns, c.hash],
+            |r| r.get(0),
+        )?;
+        ids.insert(c.entry.rel.clone(), id);
+    }
+    Ok(ids)
+}
+
+fn delete_rows_of(tx: &Transaction, file: i64) -> Result<()> {
+    tx.execute("DELETE FROM events WHERE file = ?1", [file])?;
+    tx.execute("DELETE FROM observations WHERE file = ?1", [file])?;
+    Ok(())
+}
+
+/// Replaces everything the definition files say.
+fn write_definitions(
+    tx: &Transaction,
+    d: &Definitions,
+    file_ids: &HashMap<String, i64>,
+) -> Result<()> {
+    for t in schema::DEFINITION_TABLES {
+        tx.execute_batch(&format!("DELETE FROM {t};"))?;
+    }
+    tx.execute(
+        "DELETE FROM observations WHERE file IN (SELECT id FROM files WHERE kind = ?1)",
+        [DEFINITIONS],
+    )?;
+    let file_id = |path: &str| -> Result<i64> {
+        if let Some(id) = file_ids.get(path) {
+            return Ok(*id);
+        }
+        Ok(tx.query_row("SELECT id FROM files WHERE path = ?1", [path], |r| r.get(0))?)
+    };
+    let mut unit = tx.prepare_cached(
+        "INSERT INTO units(id, ord, name, level, kind, parent) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut obs = tx.prepare_cached(
+        "INSERT INTO observations(file, line, metric, unit, date, value, source)
+         VALUES (?1, 0, 'population', ?2, ?3, ?4, ?5)",
+    )?;
+    for (i, u) in d.units.iter().enumerate() {
+        unit.execute(params![
+            u.unit.id,
+            i as i64,
+            u.unit.name,
+            u.unit.level.as_str(),
+            u.unit.kind,
+            u.unit.parent
+        ])?;
+        if let Some(p) = &u.population {
+            obs.execute(params![
+                file_id(&u.path)?,
+                u.unit.id,
+                p.date.to_string(),
+                p.value,
+                u.population_source
+            ])?;
+        }
+    }
+    let mut metric =
+        tx.prepare_cached("INSERT INTO metrics(id, name, en, unit) VALUES (?1, ?2, ?3, ?4)")?;
+    for (m, _) in &d.metrics {
+        metric.execute(params![m.id, m.name, m.en, m.unit])?;
+    }
+    for (pi, p) in d.policies.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO policies(id, ord, path, title, number, issuer, issued, jurisdiction,
+                 period_start, period_end, source) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+            params![
+                p.id,
+                pi as i64,
+                p.path,
+                p.title,
+                p.number,
+                p.issuer,
+                p.issued.to_string(),
+                p.jurisdiction,
+                p.period.map(|x| x.0.to_string()),
+                p.period.map(|x| x.1.to_string()),
+                p.source
+            ],
+        )?;
+        for (i, ph) in p.phases.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO phases(policy, id, ord, name, start, end) VALUES (?1,?2,?3,?4,?5,?6)",
+                params![
+                    p.id,
+                    ph.id,
+                    i as i64,
+                    ph.name,
+                    ph.start.map(|d| d.to_string()),
+                    ph.end.map(|d| d.to_string())
+                ],
+            )?;
+        }
+        for (i, s) in p.sections.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO sections(policy, id, ord, number, title) VALUES (?1,?2,?3,?4,?5)",
+                params![p.id, s.id, i as i64, s.number, s.title],
+            )?;
+        }
+        let mut task = tx.prepare_cached(
+            "INSERT INTO tasks(policy, id, ord, section, number, title, text, phase, recurring)
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+        )?;
+        let mut owner = tx.prepare_cached(
+            "INSERT INTO owners(policy, task, role, pos, unit) VALUES (?1,?2,?3,?4,?5)",
+        )?;
+        let mut inst = tx.prepare_cached(
+            "INSERT INTO instances(policy, task, unit, due) VALUES (?1,?2,?3,?4)",
+        )?;
+        for (ti, t) in p.tasks.iter().enumerate() {
+            let recurring = matches!(t.schedule, crate::model::Schedule::Every { .. });
+            task.execute(params![
+                p.id, t.id, ti as i64, t.section, t.number, t.title, t.text, t.phase, recurring
+            ])?;
+            for (role, list) in [("lead", &t.lead), ("support", &t.support)] {
+                for (pos, u) in list.iter().enumerate() {
+                    owner.execute(params![p.id, t.id, role, pos as i64, u])?;
+                }
+            }
+            let dues = crate::judge::deadline::due_dates(&t.schedule);
+            for u in &t.instance_units {
+                if dues.is_empty() {
+                    inst.execute(params![p.id, t.id, u, None::<String>])?;
+                }
+                for d in &dues {
+                    inst.execute(params![p.id, t.id, u, d.to_string()])?;
+                }
+            }
+        }
+        let registry = d.registry();
+        let mut target = tx.prepare_cached(
+            "INSERT INTO targets(policy, id, ord, task, title, metric, per_metric, scale, measure,
+                 deadline, min, max, baseline_value, baseline_date)
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+        )?;
+        let mut tunit = tx.prepare_cached(
+            "INSERT INTO target_units(policy, target, unit, min, max) VALUES (?1,?2,?3,?4,?5)",
+        )?;
+        for (ti, t) in p.targets.iter().enumerate() {
+            target.execute(params![
+                p.id,
+                t.id,
+                ti as i64,
+                t.task,
+                t.title,
+                t.metric,
+                t.per.as_ref().map(|x| x.0.clone()),
+                t.per.as_ref().map(|x| x.1),
+                t.measure.as_str(),
+                t.deadline.map(|d| d.to_string()),
+                t.bounds.min,
+                t.bounds.max,
+                t.baseline.map(|b| b.value),
+                t.baseline.map(|b| b.date.to_string())
+            ])?;
+            for u in &t.units {
+                let kind = registry.unit(u).and_then(|x| x.kind.clone());
+                let bounds = t
+                    .thresholds
+                    .iter()
+                    .find(|(k, _)| Some(k) == kind.as_ref())
+                    .map_or(t.bounds, |(_, b)| *b);
+                tunit.execute(params![p.id, t.id, u, bounds.min, bounds.max])?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The registry and task instances as the index holds them now.
+fn catalog(tx: &Transaction) -> Result<Catalog> {
+    let registry = snapshot::registry(tx)?;
+    let mut tasks: HashMap<(String, String), Vec<String>> = HashMap::new();
+    let mut stmt = tx.prepare("SELECT DISTINCT policy, task, unit FROM instances")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    for row in rows {
+        let (p, t, u): (String, String, String) = row?;
+        tasks.entry((p, t)).or_default().push(u);
+    }
+    Ok(Catalog { registry, tasks })
+}
+
+/// Progress files with a row that refers to something no longer defined.
+fn dangling_progress(tx: &Transaction) -> Result<Vec<String>> {
+    let mut stmt = tx.prepare(
+        "SELECT path FROM files WHERE kind = 'progress' AND id IN (
+             SELECT file FROM events e WHERE NOT EXISTS (
+                 SELECT 1 FROM instances i
+                 WHERE i.policy = e.policy AND i.task = e.task AND i.unit = e.unit)
+             UNION
+             SELECT file FROM observations o
+             WHERE o.metric NOT IN (SELECT id FROM metrics)
+                OR o.unit NOT IN (SELECT id FROM units))",
+    )?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn insert_progress(tx: &Transaction, file: i64, rows: &ProgressRows) -> Result<()> {
+    let mut ev = tx.prepare_cached(
+        "INSERT INTO events(file, line, policy, task, unit, date, status, note, evidence)
+         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+    )?;
+    for e in &rows.events {
+        ev.execute(params![
+            file,
+            e.line as i64,
+            e.policy,
+            e.task,
+            e.unit,
+            e.date.to_string(),
+            e.status.as_str(),
+            e.note,
+            e.evidence
+        ])?;
+    }
+    let mut ob = tx.prepare_cached(
+        "INSERT INTO observations(file, line, metric, unit, date, value, source)
+         VALUES (?1,?2,?3,?4,?5,?6,?7)",
+    )?;
+    for o in &rows.observations {
+        ob.execute(params![
+            file,
+            o.line as i64,
+            o.metric,
+            o.unit,
+            o.date.to_string(),
+            o.value,
+            o.source
+        ])?;
+    }
+    Ok(())
+}
+
+/// A source for checking a progress file before writing to it (used by `record`).
+pub fn catalog_of(index: &mut Index) -> Result<Catalog> {
+    let tx = index.conn.transaction()?;
+    let c = catalog(&tx)?;
+    tx.commit()?;
+    Ok(c)
+}

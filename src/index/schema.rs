@@ -1,0 +1,86 @@
+//! The index's tables. The index is derived from the workspace files and can be rebuilt
+//! at any time, so a change of schema simply bumps `VERSION` and rebuilds.
+
+pub const VERSION: i64 = 1;
+
+pub const TABLES: &str = r#"
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE files(
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,            -- 'definitions' or 'progress'
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    hash BLOB NOT NULL
+);
+CREATE TABLE units(
+    id TEXT PRIMARY KEY, ord INTEGER NOT NULL, name TEXT NOT NULL, level TEXT NOT NULL,
+    kind TEXT, parent TEXT
+);
+CREATE TABLE metrics(id TEXT PRIMARY KEY, name TEXT NOT NULL, en TEXT NOT NULL, unit TEXT NOT NULL);
+CREATE TABLE policies(
+    id TEXT PRIMARY KEY, ord INTEGER NOT NULL, path TEXT NOT NULL, title TEXT NOT NULL,
+    number TEXT NOT NULL, issuer TEXT NOT NULL, issued TEXT NOT NULL,
+    jurisdiction TEXT NOT NULL, period_start TEXT, period_end TEXT, source TEXT NOT NULL
+);
+CREATE TABLE phases(
+    policy TEXT NOT NULL, id TEXT NOT NULL, ord INTEGER NOT NULL, name TEXT NOT NULL,
+    start TEXT, end TEXT, PRIMARY KEY(policy, id)
+);
+CREATE TABLE sections(
+    policy TEXT NOT NULL, id TEXT NOT NULL, ord INTEGER NOT NULL, number TEXT NOT NULL,
+    title TEXT NOT NULL, PRIMARY KEY(policy, id)
+);
+CREATE TABLE tasks(
+    policy TEXT NOT NULL, id TEXT NOT NULL, ord INTEGER NOT NULL, section TEXT,
+    number TEXT NOT NULL, title TEXT NOT NULL, text TEXT NOT NULL, phase TEXT,
+    recurring INTEGER NOT NULL, PRIMARY KEY(policy, id)
+);
+-- 牵头/配合: role 'lead' or 'support', in the document's order; unit 'each' = the instance's unit.
+CREATE TABLE owners(
+    policy TEXT NOT NULL, task TEXT NOT NULL, role TEXT NOT NULL, pos INTEGER NOT NULL,
+    unit TEXT NOT NULL
+);
+-- One row per task instance and due date (none for an ongoing task: due is NULL).
+CREATE TABLE instances(
+    policy TEXT NOT NULL, task TEXT NOT NULL, unit TEXT NOT NULL, due TEXT
+);
+CREATE INDEX instances_task ON instances(policy, task, unit);
+CREATE TABLE targets(
+    policy TEXT NOT NULL, id TEXT NOT NULL, ord INTEGER NOT NULL, task TEXT,
+    title TEXT NOT NULL, metric TEXT NOT NULL, per_metric TEXT, scale REAL,
+    measure TEXT NOT NULL, deadline TEXT, min REAL, max REAL,
+    baseline_value REAL, baseline_date TEXT, PRIMARY KEY(policy, id)
+);
+-- The units a target applies to, with the bounds for that unit's kind already chosen.
+CREATE TABLE target_units(
+    policy TEXT NOT NULL, target TEXT NOT NULL, unit TEXT NOT NULL, min REAL, max REAL
+);
+CREATE TABLE events(
+    file INTEGER NOT NULL, line INTEGER NOT NULL, policy TEXT NOT NULL, task TEXT NOT NULL,
+    unit TEXT NOT NULL, date TEXT NOT NULL, status TEXT NOT NULL, note TEXT NOT NULL,
+    evidence TEXT NOT NULL
+);
+CREATE INDEX events_file ON events(file);
+CREATE INDEX events_key ON events(policy, task, unit, date);
+CREATE TABLE observations(
+    file INTEGER NOT NULL, line INTEGER NOT NULL, metric TEXT NOT NULL, unit TEXT NOT NULL,
+    date TEXT NOT NULL, value REAL NOT NULL, source TEXT NOT NULL
+);
+CREATE INDEX observations_file ON observations(file);
+CREATE INDEX observations_key ON observations(metric, unit, date);
+"#;
+
+/// Tables holding what the definition files say; replaced whole when any of them changes.
+pub const DEFINITION_TABLES: [&str; 10] = [
+    "units",
+    "metrics",
+    "policies",
+    "phases",
+    "sections",
+    "tasks",
+    "owners",
+    "instances",
+    "targets",
+    "target_units",
+];

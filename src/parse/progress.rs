@@ -1,0 +1,475 @@
+//! Progress files: status events and observations, in CSV or TOML.
+//!
+//! A CSV file says what it holds by its header (a `status` column: events; a `metric`
+//! column: observations). Every row is checked against the catalogue of known units,
+//! metrics and task instances; a file with any bad row is rejected whole.
+
+use super::day;
+use crate::diag::{Diagnostic, Source};
+use crate::model::Progress;
+use crate::registry::{Registry, Unresolved};
+use chrono::NaiveDate;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use toml::Spanned;
+
+/// What progress rows are checked against.
+pub struct Catalog {
+    pub registry: Registry,
+    /// (policy, task) → the units it has an instance in.
+    pub tasks: HashMap<(String, String), Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    pub line: usize,
+    pub policy: String,
+    pub task: String,
+    pub unit: String,
+    pub date: NaiveDate,
+    pub status: Progress,
+    pub note: String,
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObservationRow {
+    pub line: usize,
+    pub metric: String,
+    pub unit: String,
+    pub date: NaiveDate,
+    pub value: f64,
+    pub source: String,
+}
+
+#[derive(Debug, Default)]
+pub struct ProgressRows {
+    pub events: Vec<EventRow>,
+    pub observations: Vec<ObservationRow>,
+}
+
+pub const EVENT_COLUMNS: [&str; 7] = [
+    "policy", "task", "unit", "date", "status", "note", "evidence",
+];
+pub const OBSERVATION_COLUMNS: [&str; 5] = ["metric", "unit", "date", "value", "source"];
+
+/// Where a value sits in its file.
+#[derive(Clone)]
+enum Loc {
+    Span(Range<usize>),
+    Csv { line: usize, index: usize },
+}
+
+impl Loc {
+    fn error(&self, src: &Source, message: impl Into<String>) -> Diagnostic {
+        match self {
+            Loc::Span(span) => src.error(span.clone(), message),
+            Loc::Csv { line, index } => src.csv_error(*line, *index, message),
+        }
+    }
+}
+
+/// One row's fields by column name, with their places.
+struct Row {
+    line: usize,
+    at: Loc,
+    cells: HashMap<String, (String, Loc)>,
+}
+
+impl Row {
+    fn get(&self, name: &str) -> (&str, Loc) {
+        match self.cells.get(name) {
+            Some((text, loc)) => (text.trim(), loc.clone()),
+            None => ("", self.at.clone()),
+        }
+    }
+}
+
+/// Reads one progress file (`.csv` or `.toml`) and checks every row.
+pub fn parse_progress(src: &Source, catalog: &Catalog) -> Result<ProgressRows, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let mut rows = ProgressRows::default();
+    let tables = if src.path.ends_with(".toml") {
+        toml_rows(src, &mut errors)
+    } else {
+        csv_rows(src, &mut errors)
+    };
+    for (is_event, row) in tables {
+        if is_event {
+            if let Some(e) = event(src, &row, catalog, &mut errors) {
+                rows.events.push(e);
+            }
+        } else if let Some(o) = observation(src, &row, catalog, &mut errors) {
+            rows.observations.push(o);
+        }
+    }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errors)
+    }
+}
+
+fn csv_rows(src: &Source, errors: &mut Vec<Diagnostic>) -> Vec<(bool, Row)> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(src.text.as_bytes());
+    let mut records = reader.records();
+    let header = match records.next() {
+        None => return Vec::new(),
+        Some(Err(e)) => {
+            errors.push(Diagnostic::file(
+                &src.path,
+                1,
+                format!("cannot read the CSV header: {e}"),
+            ));
+            return Vec::new();
+        }
+        Some(Ok(h)) => h,
+    };
+    let columns: Vec<String> = header.iter().map(|c| c.trim().to_string()).collect();
+    let is_event = columns.iter().any(|c| c == "status");
+    let (known, required): (&[&str], &[&str]) = if is_event {
+        (&EVENT_COLUMNS, &["policy", "task", "date", "status"])
+    } else if columns.iter().any(|c| c == "metric") {
+        (&OBSERVATION_COLUMNS, &["metric", "unit", "date", "value"])
+    } else {
+        errors.push(
+            src.csv_error(
+                1,
+                0,
+                "not a progress file: the header has neither `status` nor `metric`",
+            )
+            .help(format!(
+                "events: {}; observations: {}",
+                EVENT_COLUMNS.join(","),
+                OBSERVATION_COLUMNS.join(",")
+            )),
+        );
+        return Vec::new();
+    };
+    let mut bad_header = false;
+    for (i, c) in columns.iter().enumerate() {
+        if !known.contains(&c.as_str()) {
+            errors.push(
+                src.csv_error(1, i, format!("unknown column `{c}`"))
+                    .help(format!("the columns are: {}", known.join(","))),
+            );
+            bad_header = true;
+        } else if columns[..i].contains(c) {
+            errors.push(src.csv_error(1, i, format!("column `{c}` appears twice")));
+            bad_header = true;
+        }
+    }
+    for r in required {
+        if !columns.iter().any(|c| c == r) {
+            errors.push(
+                src.csv_error(1, columns.len(), format!("missing column `{r}`"))
+                    .help(format!("the columns are: {}", known.join(","))),
+            );
+            bad_header = true;
+        }
+    }
+    if bad_header {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for rec in records {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line() as usize);
+                errors.push(Diagnostic::file(&src.path, line, format!("bad CSV: {e}")));
+                continue;
+            }
+        };
+        let line = rec.position().map_or(0, |p| p.line() as usize);
+        if rec.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        if rec.len() != columns.len() {
+            errors.push(
+                src.csv_error(
+                    line,
+                    rec.len().min(columns.len()),
+                    format!(
+                        "this row has {} fields but the header has {}",
+                        rec.len(),
+                        columns.len()
+                    ),
+                )
+                .help("quote a field that contains a comma: \"a,b\""),
+            );
+            continue;
+        }
+        let cells = columns
+            .iter()
+            .zip(rec.iter())
+            .enumerate()
+            .map(|(index, (c, v))| (c.clone(), (v.to_string(), Loc::Csv { line, index })))
+            .collect();
+        out.push((
+            is_event,
+            Row {
+                line,
+                at: Loc::Csv { line, index: 0 },
+                cells,
+            },
+        ));
+    }
+    out
+}
+
+type TomlTable = BTreeMap<String, Spanned<toml::Value>>;
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TomlProgress {
+    #[serde(default)]
+    events: Vec<Spanned<TomlTable>>,
+    #[serde(default)]
+    observations: Vec<Spanned<TomlTable>>,
+}
+
+fn toml_rows(src: &Source, errors: &mut Vec<Diagnostic>) -> Vec<(bool, Row)> {
+    let parsed: TomlProgress = match toml::from_str(&src.text) {
+        Ok(p) => p,
+        Err(e) => {
+            errors.push(
+                src.error(e.span().unwrap_or(0..0), e.message().trim().to_string())
+                    .help("a progress file holds [[events]] and [[observations]] tables"),
+            );
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for (is_event, tables, known) in [
+        (true, &parsed.events, &EVENT_COLUMNS[..]),
+        (false, &parsed.observations, &OBSERVATION_COLUMNS[..]),
+    ] {
+        for t in tables {
+            let at = Loc::Span(t.span());
+            let line = src.error(t.span(), "").line;
+            let mut cells = HashMap::new();
+            for (k, v) in t.get_ref() {
+                if !known.contains(&k.as_str()) {
+                    errors.push(
+                        src.error(v.span(), format!("unknown field `{k}`"))
+                            .help(format!("the fields are: {}", known.join(", "))),
+                    );
+                    continue;
+                }
+                let text = match v.get_ref() {
+                    toml::Value::String(s) => s.clone(),
+                    toml::Value::Integer(i) => i.to_string(),
+                    toml::Value::Float(f) => f.to_string(),
+                    toml::Value::Datetime(d) => d.to_string(),
+                    other => {
+                        errors.push(src.error(
+                            v.span(),
+                            format!(
+                                "`{k}` must be text, a number or a date, not {}",
+                                other.type_str()
+                            ),
+                        ));
+                        continue;
+                    }
+                };
+                cells.insert(k.clone(), (text, Loc::Span(v.span())));
+            }
+            out.push((
+                is_event,
+                Row {
+                    line,
+                    at: at.clone(),
+                    cells,
+                },
+            ));
+        }
+    }
+    out
+}
+
+fn required<'a>(
+    src: &Source,
+    row: &'a Row,
+    name: &str,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<(&'a str, Loc)> {
+    let (text, loc) = row.get(name);
+    if text.is_empty() {
+        errors.push(loc.error(src, format!("`{name}` is missing")));
+        return None;
+    }
+    Some((text, loc))
+}
+
+fn date_cell(src: &Source, row: &Row, errors: &mut Vec<Diagnostic>) -> Option<NaiveDate> {
+    let (text, loc) = required(src, row, "date", errors)?;
+    day(text)
+        .map_err(|m| errors.push(loc.error(src, m).help("write the day as YYYY-MM-DD")))
+        .ok()
+}
+
+fn unit_cell(
+    src: &Source,
+    reference: &str,
+    loc: &Loc,
+    registry: &Registry,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<String> {
+    match registry.resolve(reference) {
+        Ok(u) => Some(u.id.clone()),
+        Err(Unresolved::Unknown) => {
+            errors.push(
+                loc.error(src, format!("unknown unit `{reference}`"))
+                    .help("use a unit id or name from the registry"),
+            );
+            None
+        }
+        Err(Unresolved::Ambiguous(ids)) => {
+            errors.push(
+                loc.error(src, format!("`{reference}` names several units"))
+                    .help(format!("use one of their ids: {}", ids.join(", "))),
+            );
+            None
+        }
+    }
+}
+
+fn event(
+    src: &Source,
+    row: &Row,
+    catalog: &Catalog,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<EventRow> {
+    let before = errors.len();
+    let policy = required(src, row, "policy", errors);
+    let task = required(src, row, "task", errors);
+    let date = date_cell(src, row, errors);
+    let status = required(src, row, "status", errors).and_then(|(s, loc)| {
+        Progress::parse(s).or_else(|| {
+            errors.push(
+                loc.error(src, format!("unknown status `{s}`"))
+                    .help("use not_started, in_progress or done"),
+            );
+            None
+        })
+    });
+    let (Some((policy, ploc)), Some((task, tloc))) = (policy, task) else {
+        return None;
+    };
+    let key = (policy.to_string(), task.to_string());
+    let Some(units) = catalog.tasks.get(&key) else {
+        let known_policy = catalog.tasks.keys().any(|(p, _)| p == policy);
+        errors.push(if known_policy {
+            tloc.error(src, format!("policy `{policy}` has no task `{task}`"))
+                .help("use the task's id from the manifest (e.g. t01, city-1)")
+        } else {
+            ploc.error(src, format!("unknown policy `{policy}`"))
+                .help("use the id in the manifest's [policy] table")
+        });
+        return None;
+    };
+    let (uref, uloc) = row.get("unit");
+    let unit = if uref.is_empty() {
+        match units.as_slice() {
+            [only] => Some(only.clone()),
+            _ => {
+                errors.push(
+                    uloc.error(
+                        src,
+                        format!(
+                            "task `{task}` is carried out by {} units: name one",
+                            units.len()
+                        ),
+                    )
+                    .help(
+                        "fill the unit column with the district, town or street the event is for",
+                    ),
+                );
+                None
+            }
+        }
+    } else {
+        unit_cell(src, uref, &uloc, &catalog.registry, errors).and_then(|u| {
+            if units.contains(&u) {
+                Some(u)
+            } else {
+                errors.push(
+                    uloc.error(
+                        src,
+                        format!("task `{policy}/{task}` has no instance for `{uref}`"),
+                    )
+                    .help(format!(
+                        "its units are: {}",
+                        units
+                            .iter()
+                            .map(|u| catalog.registry.name(u))
+                            .collect::<Vec<_>>()
+                            .join("、")
+                    )),
+                );
+                None
+            }
+        })
+    };
+    if errors.len() > before {
+        return None;
+    }
+    Some(EventRow {
+        line: row.line,
+        policy: policy.to_string(),
+        task: task.to_string(),
+        unit: unit?,
+        date: date?,
+        status: status?,
+        note: row.get("note").0.to_string(),
+        evidence: row.get("evidence").0.to_string(),
+    })
+}
+
+fn observation(
+    src: &Source,
+    row: &Row,
+    catalog: &Catalog,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<ObservationRow> {
+    let before = errors.len();
+    let metric = required(src, row, "metric", errors).and_then(|(m, loc)| {
+        if catalog.registry.metric(m).is_some() {
+            Some(m.to_string())
+        } else {
+            errors.push(
+                loc.error(src, format!("unknown metric `{m}`"))
+                    .help("define it in a [[metrics]] table, or correct the id"),
+            );
+            None
+        }
+    });
+    let unit = required(src, row, "unit", errors)
+        .and_then(|(u, loc)| unit_cell(src, u, &loc, &catalog.registry, errors));
+    let date = date_cell(src, row, errors);
+    let value =
+        required(src, row, "value", errors).and_then(|(v, loc)| match v.parse::<f64>() {
+            Ok(x) if x.is_finite() => Some(x),
+            _ => {
+                errors.push(loc.error(src, format!("`{v}` is not a number")).help(
+                    "write the value in digits, e.g. 1200 (no thousands separators, no units)",
+                ));
+                None
+            }
+        });
+    if errors.len() > before {
+        return None;
+    }
+    Some(ObservationRow {
+        line: row.line,
+        metric: metric?,
+        unit: unit?,
+        date: date?,
+        value: value?,
+        source: row.get("source").0.to_string(),
+    })
+}

@@ -1,0 +1,236 @@
+//! The unit registry as a tree: look units up by id or by their Chinese name, and fan a
+//! scope such as 各区 out into the units it means.
+
+use crate::model::{Level, Metric, Scope, Unit};
+use std::collections::HashMap;
+
+pub struct Registry {
+    units: Vec<Unit>,
+    by_id: HashMap<String, usize>,
+    by_name: HashMap<String, Vec<usize>>,
+    children: Vec<Vec<usize>>,
+    metrics: HashMap<String, Metric>,
+}
+
+/// Why a reference to a unit did not resolve.
+#[derive(Debug, PartialEq)]
+pub enum Unresolved {
+    Unknown,
+    /// The name is shared by several units; these are their ids.
+    Ambiguous(Vec<String>),
+}
+
+impl Registry {
+    /// Builds the tree. Units whose parent is unknown are kept as roots; a duplicate id
+    /// keeps the first (validation reports both).
+    pub fn new(units: Vec<Unit>, metrics: Vec<Metric>) -> Registry {
+        let mut by_id = HashMap::new();
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, u) in units.iter().enumerate() {
+            by_id.entry(u.id.clone()).or_insert(i);
+            by_name.entry(u.name.clone()).or_default().push(i);
+        }
+        let mut children = vec![Vec::new(); units.len()];
+        for (i, u) in units.iter().enumerate() {
+            if let Some(&p) = u.parent.as_ref().and_then(|p| by_id.get(p))
+                && p != i
+            {
+                children[p].push(i);
+            }
+        }
+        let metrics = metrics.into_iter().map(|m| (m.id.clone(), m)).collect();
+        Registry {
+            units,
+            by_id,
+            by_name,
+            children,
+            metrics,
+        }
+    }
+
+    pub fn units(&self) -> &[Unit] {
+        &self.units
+    }
+
+    pub fn unit(&self, id: &str) -> Option<&Unit> {
+        self.by_id.get(id).map(|&i| &self.units[i])
+    }
+
+    pub fn metric(&self, id: &str) -> Option<&Metric> {
+        self.metrics.get(id)
+    }
+
+    pub fn metrics(&self) -> impl Iterator<Item = &Metric> {
+        self.metrics.values()
+    }
+
+    /// The display name of a unit id, or the id itself when unknown.
+    pub fn name<'a>(&'a self, id: &'a str) -> &'a str {
+        self.unit(id).map_or(id, |u| u.name.as_str())
+    }
+
+    /// A unit by id, or by its Chinese name when that name is unique.
+    pub fn resolve(&self, reference: &str) -> Result<&Unit, Unresolved> {
+        if let Some(u) = self.unit(reference) {
+            return Ok(u);
+        }
+        match self.by_name.get(reference).map(Vec::as_slice) {
+            Some([i]) => Ok(&self.units[*i]),
+            Some(many) => Err(Unresolved::Ambiguous(
+                many.iter().map(|&i| self.units[i].id.clone()).collect(),
+            )),
+            None => Err(Unresolved::Unknown),
+        }
+    }
+
+    /// Every unit below `id`, depth first, not including `id` itself.
+    pub fn descendants(&self, id: &str) -> Vec<&Unit> {
+        let mut out = Vec::new();
+        let Some(&root) = self.by_id.get(id) else {
+            return out;
+        };
+        let mut stack: Vec<usize> = self.children[root].iter().rev().copied().collect();
+        while let Some(i) = stack.pop() {
+            out.push(&self.units[i]);
+            stack.extend(self.children[i].iter().rev());
+        }
+        out
+    }
+
+    /// Whether `id` is `ancestor` or lies below it.
+    pub fn is_within(&self, id: &str, ancestor: &str) -> bool {
+        let mut cur = Some(id);
+        let mut steps = 0;
+        while let Some(c) = cur {
+            if c == ancestor {
+                return true;
+            }
+            steps += 1;
+            if steps > self.units.len() {
+                return false; // a cycle; validation reports it
+            }
+            cur = self.unit(c).and_then(|u| u.parent.as_deref());
+        }
+        false
+    }
+
+    /// The units a scope means under `jurisdiction`, in registry order.
+    pub fn scope_units(&self, jurisdiction: &str, scope: &Scope) -> Vec<&Unit> {
+        match scope {
+            Scope::Unit(id) => self.unit(id).into_iter().collect(),
+            Scope::Each { levels, kind } => self
+                .descendants(jurisdiction)
+                .into_iter()
+                .filter(|u| levels.contains(&u.level))
+                .filter(|u| kind.as_ref().is_none_or(|k| u.kind.as_ref() == Some(k)))
+                .collect(),
+        }
+    }
+
+    /// The levels that occur anywhere in the registry, for error messages.
+    pub fn levels_present(&self) -> Vec<Level> {
+        let mut v: Vec<Level> = self.units.iter().map(|u| u.level).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(id: &str, name: &str, level: Level, kind: Option<&str>, parent: Option<&str>) -> Unit {
+        Unit {
+            id: id.into(),
+            name: name.into(),
+            level,
+            kind: kind.map(Into::into),
+            parent: parent.map(Into::into),
+        }
+    }
+
+    fn xiamen() -> Registry {
+        Registry::new(
+            vec![
+                unit("xm", "厦门市", Level::City, None, None),
+                unit(
+                    "xm-siming",
+                    "思明区",
+                    Level::District,
+                    Some("urban"),
+                    Some("xm"),
+                ),
+                unit(
+                    "xm-huli",
+                    "湖里区",
+                    Level::District,
+                    Some("urban"),
+                    Some("xm"),
+                ),
+                unit(
+                    "xm-tongan",
+                    "同安区",
+                    Level::District,
+                    Some("rural"),
+                    Some("xm"),
+                ),
+                unit("xm-s1", "中华街道", Level::Street, None, Some("xm-siming")),
+                unit(
+                    "xm-mzj",
+                    "厦门市民政局",
+                    Level::Department,
+                    None,
+                    Some("xm"),
+                ),
+                unit("dg-mzj", "民政局", Level::Department, None, None),
+                unit("gh-mzj", "民政局", Level::Department, None, None),
+            ],
+            vec![],
+        )
+    }
+
+    #[test]
+    fn each_district_fans_out_to_the_districts_only() {
+        let r = xiamen();
+        let scope = Scope::Each {
+            levels: vec![Level::District],
+            kind: None,
+        };
+        let ids: Vec<&str> = r
+            .scope_units("xm", &scope)
+            .iter()
+            .map(|u| u.id.as_str())
+            .collect();
+        assert_eq!(ids, ["xm-siming", "xm-huli", "xm-tongan"]);
+        let rural = Scope::Each {
+            levels: vec![Level::District],
+            kind: Some("rural".into()),
+        };
+        assert_eq!(r.scope_units("xm", &rural).len(), 1);
+    }
+
+    #[test]
+    fn units_resolve_by_id_or_unique_chinese_name() {
+        let r = xiamen();
+        assert_eq!(r.resolve("思明区").unwrap().id, "xm-siming");
+        assert_eq!(r.resolve("xm-huli").unwrap().name, "湖里区");
+        assert_eq!(r.resolve("西城区"), Err(Unresolved::Unknown));
+        assert_eq!(
+            r.resolve("民政局"),
+            Err(Unresolved::Ambiguous(vec![
+                "dg-mzj".into(),
+                "gh-mzj".into()
+            ]))
+        );
+    }
+
+    #[test]
+    fn within_follows_the_parents() {
+        let r = xiamen();
+        assert!(r.is_within("xm-s1", "xm"));
+        assert!(r.is_within("xm-s1", "xm-siming"));
+        assert!(!r.is_within("xm-s1", "xm-huli"));
+        assert!(r.is_within("xm", "xm"));
+    }
+}

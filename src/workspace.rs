@@ -1,0 +1,217 @@
+//! The workspace: a folder of plain-text files that are the truth, and where its
+//! disposable index lives.
+
+use crate::diag::{BadInput, Diagnostic, Source};
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use std::path::{Component, Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+pub const CONFIG_FILE: &str = "govtrack.toml";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    #[serde(default = "default_policies")]
+    policies: Vec<String>,
+    #[serde(default = "default_progress")]
+    progress: String,
+    #[serde(default = "default_window")]
+    due_soon_days: i64,
+    database: Option<String>,
+}
+
+fn default_policies() -> Vec<String> {
+    vec!["policies".into()]
+}
+fn default_progress() -> String {
+    "progress".into()
+}
+fn default_window() -> i64 {
+    30
+}
+
+pub struct Workspace {
+    pub root: PathBuf,
+    pub policy_dirs: Vec<String>,
+    pub progress_dir: String,
+    pub due_soon_days: i64,
+    database: Option<String>,
+}
+
+/// A file of the workspace as found on disk.
+#[derive(Debug, Clone)]
+pub struct FileEntry {
+    /// Relative to the workspace root, with `/` separators: what the index stores.
+    pub rel: String,
+    pub size: i64,
+    pub mtime_ns: i64,
+}
+
+impl Workspace {
+    /// The workspace named by `--workspace`, else the nearest folder upward holding a
+    /// `govtrack.toml`, else the current folder.
+    pub fn locate(explicit: Option<&Path>) -> Result<Workspace> {
+        let root = match explicit {
+            Some(dir) => {
+                if !dir.is_dir() {
+                    bail!("the workspace {} is not a folder", dir.display());
+                }
+                dir.to_path_buf()
+            }
+            None => {
+                let cwd = std::env::current_dir().context("cannot read the current folder")?;
+                cwd.ancestors()
+                    .find(|d| d.join(CONFIG_FILE).is_file())
+                    .unwrap_or(&cwd)
+                    .to_path_buf()
+            }
+        };
+        Workspace::open(root)
+    }
+
+    fn open(root: PathBuf) -> Result<Workspace> {
+        let path = root.join(CONFIG_FILE);
+        let config = if path.is_file() {
+            let src = read_source(&root, CONFIG_FILE).map_err(|d| BadInput(vec![d]))?;
+            let config: Config = toml::from_str(&src.text).map_err(|e| {
+                BadInput(vec![
+                    src.error(e.span().unwrap_or(0..0), e.message().trim().to_string()),
+                ])
+            })?;
+            let mut bad = Vec::new();
+            for p in config.policies.iter().chain([&config.progress]) {
+                if escapes(p) {
+                    let at = src.text.find(p.as_str()).unwrap_or(0);
+                    bad.push(
+                        src.error(at..at + p.len(), format!("`{p}` leaves the workspace"))
+                            .help("folders are relative to the workspace and may not use .. or start with /"),
+                    );
+                }
+            }
+            if !bad.is_empty() {
+                return Err(BadInput(bad).into());
+            }
+            config
+        } else {
+            Config {
+                policies: default_policies(),
+                progress: default_progress(),
+                due_soon_days: default_window(),
+                database: None,
+            }
+        };
+        Ok(Workspace {
+            root,
+            policy_dirs: config.policies,
+            progress_dir: config.progress,
+            due_soon_days: config.due_soon_days,
+            database: config.database,
+        })
+    }
+
+    /// `--db`, else `GOVTRACK_DB` (both given to this as `explicit`), else the workspace's
+    /// setting, else `.govtrack/index.sqlite` inside the workspace.
+    pub fn db_path(&self, explicit: Option<&Path>) -> PathBuf {
+        match (explicit, &self.database) {
+            (Some(p), _) => p.to_path_buf(),
+            (None, Some(p)) => self.root.join(p),
+            (None, None) => self.root.join(".govtrack").join("index.sqlite"),
+        }
+    }
+
+    pub fn abs(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    /// Every `*.toml` under the policy folders, sorted.
+    pub fn definition_files(&self) -> Result<Vec<FileEntry>> {
+        let mut out = Vec::new();
+        for dir in &self.policy_dirs {
+            self.walk(dir, &["toml"], &mut out)?;
+        }
+        out.sort_by(|a, b| a.rel.cmp(&b.rel));
+        out.dedup_by(|a, b| a.rel == b.rel);
+        Ok(out)
+    }
+
+    /// Every `*.csv` and `*.toml` under the progress folder, sorted.
+    pub fn progress_files(&self) -> Result<Vec<FileEntry>> {
+        let mut out = Vec::new();
+        self.walk(&self.progress_dir, &["csv", "toml"], &mut out)?;
+        out.sort_by(|a, b| a.rel.cmp(&b.rel));
+        Ok(out)
+    }
+
+    fn walk(&self, rel_dir: &str, exts: &[&str], out: &mut Vec<FileEntry>) -> Result<()> {
+        let dir = self.root.join(rel_dir);
+        if !dir.is_dir() {
+            return Ok(());
+        }
+        let mut stack = vec![(dir, rel_dir.trim_end_matches('/').to_string())];
+        while let Some((dir, rel)) = stack.pop() {
+            for entry in
+                std::fs::read_dir(&dir).with_context(|| format!("cannot list {}", dir.display()))?
+            {
+                let entry = entry?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with('.') {
+                    continue;
+                }
+                let rel = if rel.is_empty() || rel == "." {
+                    name.clone()
+                } else {
+                    format!("{rel}/{name}")
+                };
+                let meta = entry.metadata()?;
+                if meta.is_dir() {
+                    stack.push((entry.path(), rel));
+                } else if exts.iter().any(|e| name.ends_with(&format!(".{e}"))) {
+                    let mtime_ns = meta
+                        .modified()
+                        .ok()
+                        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                        .map_or(0, |d| d.as_nanos() as i64);
+                    out.push(FileEntry {
+                        rel,
+                        size: meta.len() as i64,
+                        mtime_ns,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn escapes(p: &str) -> bool {
+    Path::new(p).components().any(|c| {
+        matches!(
+            c,
+            Component::ParentDir | Component::RootDir | Component::Prefix(_)
+        )
+    })
+}
+
+/// Reads a workspace file as UTF-8 text without a byte-order mark.
+pub fn read_source(root: &Path, rel: &str) -> Result<Source, Diagnostic> {
+    let bytes = std::fs::read(root.join(rel))
+        .map_err(|e| Diagnostic::file(rel, 1, format!("cannot read the file: {e}")))?;
+    source_from_bytes(rel, bytes)
+}
+
+pub fn source_from_bytes(rel: &str, mut bytes: Vec<u8>) -> Result<Source, Diagnostic> {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Source::new(rel, text)),
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let bytes = e.as_bytes();
+            let line = bytes[..valid].iter().filter(|&&b| b == b'\n').count() + 1;
+            Err(Diagnostic::file(rel, line, "the file is not UTF-8 text")
+                .help("save it as UTF-8 (in Excel: CSV UTF-8; GBK files must be converted first)"))
+        }
+    }
+}
