@@ -203,11 +203,7 @@ fn gap_phrase(s: &Snapshot, t: &TargetInfo, j: &Judgement) -> String {
         (_, Some(g)) if percent && g > 0.0 => format!("{} percentage points short", fmt_num(g)),
         (_, Some(g)) if percent && g < 0.0 => format!("{} percentage points over", fmt_num(-g)),
         (_, Some(g)) if g > 0.0 => format!("needs {} more {noun}", fmt_num(g)),
-        (_, Some(g)) if g < 0.0 => format!(
-            "{} {noun} above the maximum of {}",
-            fmt_num(-g),
-            fmt_num(j.actual.unwrap_or(0.0) + g)
-        ),
+        (_, Some(g)) if g < 0.0 => format!("{} {noun} over the maximum", fmt_num(-g)),
         _ => String::new(),
     }
 }

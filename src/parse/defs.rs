@@ -137,6 +137,7 @@ struct RawTask {
     deadline: Option<S<toml::Value>>,
     phase: Option<S<String>>,
     every: Option<S<Vec<S<String>>>>,
+    starts: Option<S<toml::Value>>,
     unit: Option<S<String>>,
     each: Option<S<OneOrMany>>,
     unit_kind: Option<String>,
@@ -790,10 +791,14 @@ fn check_policy(
                             .ok()
                     })
                     .collect();
+                let starts = t
+                    .starts
+                    .as_ref()
+                    .and_then(|d| date_of(src, d).map_err(|e| errors.push(e)).ok());
                 match period {
                     Some((start, end)) => Some(Schedule::Every {
                         days,
-                        from: start.max(issued),
+                        from: starts.unwrap_or(start.max(issued)),
                         until: end,
                     }),
                     None => {

@@ -1,0 +1,685 @@
+//! The commands end to end on a small workspace whose answers are worked out by hand:
+//! 湖里区 has not finished task 1 (due 2024-05-31); 思明区 has 1,895 community workers for
+//! 1,073,315 residents, ⌈18 × 1,073,315 ÷ 10,000⌉ − 1,895 = 37 short of 18 per 10,000; 湖里区
+//! has 310 for 100,000, 10 over the maximum of 30 per 10,000.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A fresh copy of a fixture workspace, with its index inside it.
+struct Ws {
+    dir: TempDir,
+}
+
+impl Ws {
+    fn new() -> Ws {
+        let dir = TempDir::new().unwrap();
+        copy_dir(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic"),
+            dir.path(),
+        );
+        Ws { dir }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn db(&self) -> PathBuf {
+        self.path(".govtrack/index.sqlite")
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::cargo_bin("govtrack").unwrap();
+        c.arg("--workspace").arg(self.dir.path()).args(args);
+        c.env_remove("GOVTRACK_DB").env("NO_COLOR", "1");
+        c
+    }
+
+    fn stdout(&self, args: &[&str], code: i32) -> String {
+        let out = self.cmd(args).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?}\nstdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn json(&self, args: &[&str], code: i32) -> Value {
+        let mut all = args.to_vec();
+        all.extend(["--format", "json"]);
+        serde_json::from_str(&self.stdout(&all, code)).unwrap()
+    }
+}
+
+#[test]
+fn overdue_names_the_unit_the_owners_and_the_days() {
+    let ws = Ws::new();
+    let rows = ws.json(&["overdue", "--as-of", "2024-06-30"], 1);
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    let r = &rows[0];
+    assert_eq!(r["policy"], "plan");
+    assert_eq!(r["task"], "t1");
+    assert_eq!(r["title"], "健全自治组织");
+    assert_eq!(r["unit"], "湖里区");
+    assert_eq!(r["lead"], serde_json::json!(["湖里区"]));
+    assert_eq!(
+        r["support"],
+        serde_json::json!(["厦门市民政局基层政权建设和社区治理处"])
+    );
+    assert_eq!(r["deadline"], "2024-05-31");
+    assert_eq!(r["days_overdue"], 30);
+    assert_eq!(r["progress"], "in_progress");
+}
+
+#[test]
+fn overdue_is_judged_at_the_as_of_date_most_late_first() {
+    let ws = Ws::new();
+    let rows = ws.json(&["overdue", "--as-of", "2024-07-20"], 1);
+    let got: Vec<(String, String, i64)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["task"].as_str().unwrap().to_string(),
+                r["unit"].as_str().unwrap().to_string(),
+                r["days_overdue"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    // 思明区's half-year report arrived 2024-07-12, after its 2024-06-30 deadline: done late,
+    // not overdue. 湖里区's arrived 2024-06-29.
+    assert_eq!(
+        got,
+        [
+            ("t1".into(), "湖里区".into(), 50),
+            ("t2".into(), "厦门市".into(), 5)
+        ]
+    );
+    // Before anything was due, nothing is late and the exit status is 0.
+    let out = ws.stdout(&["overdue", "--as-of", "2024-05-01"], 0);
+    assert_eq!(out, "nothing is overdue as of 2024-05-01\n");
+    assert_eq!(
+        ws.json(&["overdue", "--as-of", "2024-05-01"], 0),
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn overdue_filters_by_owner_district_and_policy() {
+    let ws = Ws::new();
+    let by_owner = ws.json(
+        &[
+            "overdue",
+            "--as-of",
+            "2024-07-20",
+            "--owner",
+            "厦门市民政局",
+        ],
+        1,
+    );
+    assert_eq!(by_owner.as_array().unwrap().len(), 1);
+    assert_eq!(by_owner[0]["task"], "t2");
+    // The supporting division owns task 1 in every district.
+    let support = ws.json(
+        &["overdue", "--as-of", "2024-07-20", "--owner", "xm-jczq"],
+        1,
+    );
+    assert_eq!(support[0]["unit"], "湖里区");
+    let district = ws.json(
+        &["overdue", "--as-of", "2024-07-20", "--district", "思明区"],
+        0,
+    );
+    assert_eq!(district, serde_json::json!([]));
+    let out = ws.cmd(&["overdue", "--policy", "nope"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("unknown policy `nope`; the policies are: plan")
+    );
+    let out = ws
+        .cmd(&["overdue", "--district", "西城区"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown unit `西城区`"));
+}
+
+#[test]
+fn overdue_as_a_table_and_as_csv() {
+    let ws = Ws::new();
+    let table = ws.stdout(&["overdue", "--as-of", "2024-06-30"], 1);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(
+        lines[2].contains("湖里区") && lines[2].contains("30 days overdue"),
+        "{table}"
+    );
+    assert!(!table.contains("\x1b["), "no colour when not on a terminal");
+    let csv = ws.stdout(&["overdue", "--as-of", "2024-06-30", "--format", "csv"], 1);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "policy,task,number,title,unit,unit_id,lead,support,deadline,light,status,days_overdue,days_left,done_on,days_late,progress,note"
+    );
+    assert_eq!(
+        lines.next().unwrap(),
+        "plan,t1,1,健全自治组织,湖里区,xm-huli,湖里区,厦门市民政局基层政权建设和社区治理处,2024-05-31,red,overdue,30,,,,in_progress,正在补选"
+    );
+    assert_eq!(lines.next(), None);
+}
+
+#[test]
+fn gaps_are_in_workers_to_hire_or_too_many() {
+    let ws = Ws::new();
+    let rows = ws.json(&["gaps", "--as-of", "2024-06-30"], 0);
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let siming = &rows[0];
+    assert_eq!(siming["unit"], "思明区");
+    assert_eq!(siming["metric"], "community_workers");
+    assert_eq!(siming["gap"], 37.0);
+    assert_eq!(siming["gap_text"], "needs 37 more community workers");
+    assert_eq!(siming["status"], "unmet");
+    assert_eq!(siming["min"], 18.0);
+    assert_eq!(siming["max"], 30.0);
+    assert_eq!(siming["missed"], false, "the deadline is the end of 2025");
+    assert!((siming["actual"].as_f64().unwrap() - 17.6556).abs() < 1e-3);
+    let huli = &rows[1];
+    assert_eq!(huli["gap"], -10.0);
+    assert_eq!(huli["actual"], 31.0);
+    assert_eq!(huli["gap_text"], "10 community workers over the maximum");
+    // Before any return arrived there is no data, which is not compliance.
+    let early = ws.json(&["gaps", "--as-of", "2024-01-31"], 0);
+    assert_eq!(early[0]["status"], "no_data");
+    assert_eq!(early[0]["gap"], Value::Null);
+    // After the deadline the same gap is a finding.
+    let late = ws.json(&["gaps", "--as-of", "2026-01-01"], 0);
+    assert_eq!(late[0]["missed"], true);
+    assert_eq!(late[0]["light"], "red");
+}
+
+#[test]
+fn status_gives_one_row_per_unit_worst_first() {
+    let ws = Ws::new();
+    let rows = ws.json(&["status", "--as-of", "2024-06-30"], 0);
+    let rows = rows.as_array().unwrap();
+    let units: Vec<&str> = rows.iter().map(|r| r["unit"].as_str().unwrap()).collect();
+    assert_eq!(units, ["湖里区", "思明区", "厦门市"]);
+    let huli = &rows[0];
+    assert_eq!(huli["light"], "red");
+    assert_eq!(huli["overdue"], 1);
+    assert_eq!(huli["targets_unmet"], 1);
+    // 湖里区: task 1 and its two half-year reports so far plus the next one.
+    assert_eq!(huli["tasks"], 4);
+    assert_eq!(huli["done"], 2);
+    let city = &rows[2];
+    assert_eq!(city["due_soon"], 1, "task 2 is due 2024-07-15");
+    assert_eq!(city["light"], "yellow");
+    let table = ws.stdout(&["status", "--as-of", "2024-06-30"], 0);
+    assert!(table.lines().nth(2).unwrap().contains("湖里区"), "{table}");
+}
+
+#[test]
+fn status_of_one_district_shows_its_tasks_and_targets() {
+    let ws = Ws::new();
+    let s = ws.json(
+        &["status", "--district", "思明区", "--as-of", "2024-06-30"],
+        0,
+    );
+    assert_eq!(s["unit"], "思明区");
+    assert_eq!(s["as_of"], "2024-06-30");
+    let tasks = s["tasks"].as_array().unwrap();
+    let states: Vec<(&str, &str)> = tasks
+        .iter()
+        .map(|t| {
+            (
+                t["deadline"].as_str().unwrap_or("-"),
+                t["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("2024-06-30", "due_soon"),
+            ("2024-12-31", "on_schedule"),
+            ("2024-05-31", "done"),
+            ("2023-12-31", "done"),
+        ]
+    );
+    assert_eq!(
+        s["targets"][0]["gap_text"],
+        "needs 37 more community workers"
+    );
+    let table = ws.stdout(
+        &["status", "--district", "xm-siming", "--as-of", "2024-06-30"],
+        0,
+    );
+    assert!(
+        table.starts_with("思明区 (xm-siming) as of 2024-06-30: 0 red, 2 yellow, 3 green"),
+        "{table}"
+    );
+}
+
+#[test]
+fn check_is_silent_when_all_is_well_and_exits_1_on_findings() {
+    let ws = Ws::new();
+    let out = ws.stdout(&["check", "--as-of", "2024-05-01"], 0);
+    assert_eq!(out, "");
+    let out = ws.stdout(&["check", "--as-of", "2024-06-30"], 1);
+    assert!(
+        out.starts_with("govtrack check as of 2024-06-30: needs attention"),
+        "{out}"
+    );
+    assert!(
+        out.contains("overdue: 1 task instances (most: 湖里区 1)"),
+        "{out}"
+    );
+    assert!(out.contains("targets missed: 0"), "{out}");
+    let out = ws.stdout(&["check", "--as-of", "2026-01-01"], 1);
+    assert!(out.contains("思明区: 每万名常住人口不少于18名、不高于30名社区工作者 — needs 37 more community workers"), "{out}");
+}
+
+#[test]
+fn record_appends_a_status_event_and_the_next_report_sees_it() {
+    let ws = Ws::new();
+    let out = ws.stdout(
+        &[
+            "record",
+            "status",
+            "plan/t1",
+            "--unit",
+            "湖里区",
+            "--status",
+            "done",
+            "--date",
+            "2024-06-15",
+            "--note",
+            "已补选,含\"两委\"",
+        ],
+        0,
+    );
+    assert!(out.starts_with("recorded in progress/events.csv"), "{out}");
+    let text = std::fs::read_to_string(ws.path("progress/events.csv")).unwrap();
+    assert!(
+        text.ends_with("plan,t1,xm-huli,2024-06-15,done,\"已补选,含\"\"两委\"\"\",\n")
+            || text.ends_with("plan,t1,湖里区,2024-06-15,done,\"已补选,含\"\"两委\"\"\",\n"),
+        "{text}"
+    );
+    assert_eq!(
+        ws.json(&["overdue", "--as-of", "2024-06-30"], 0),
+        serde_json::json!([])
+    );
+    let s = ws.json(
+        &["status", "--district", "湖里区", "--as-of", "2024-06-30"],
+        0,
+    );
+    let t1 = s["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["task"] == "t1")
+        .unwrap()
+        .clone();
+    assert_eq!(t1["status"], "done_late");
+    assert_eq!(t1["days_late"], 15);
+}
+
+#[test]
+fn record_refuses_bad_rows_and_writes_nothing() {
+    let ws = Ws::new();
+    let before = std::fs::read(ws.path("progress/events.csv")).unwrap();
+    for (args, says) in [
+        (
+            vec![
+                "record",
+                "status",
+                "plan/t9",
+                "--unit",
+                "湖里区",
+                "--status",
+                "done",
+            ],
+            "policy `plan` has no task `t9`",
+        ),
+        (
+            vec!["record", "status", "plan/t1", "--status", "done"],
+            "name one",
+        ),
+        (
+            vec![
+                "record",
+                "status",
+                "plan/t1",
+                "--unit",
+                "湖里区",
+                "--status",
+                "finished",
+            ],
+            "unknown status `finished`",
+        ),
+        (
+            vec!["record", "status", "t1", "--status", "done"],
+            "POLICY/TASK",
+        ),
+    ] {
+        let out = ws.cmd(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    assert_eq!(
+        std::fs::read(ws.path("progress/events.csv")).unwrap(),
+        before
+    );
+    let out = ws
+        .cmd(&[
+            "record",
+            "value",
+            "community_workers",
+            "--unit",
+            "湖里区",
+            "--value",
+            "一千二",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`一千二` is not a number"));
+    assert!(
+        !ws.path("progress/observations.csv").exists()
+            || std::fs::read_to_string(ws.path("progress/observations.csv"))
+                .unwrap()
+                .lines()
+                .count()
+                == 3
+    );
+}
+
+#[test]
+fn record_value_creates_the_file_with_its_header_when_needed() {
+    let ws = Ws::new();
+    std::fs::remove_file(ws.path("progress/observations.csv")).unwrap();
+    ws.stdout(
+        &[
+            "record",
+            "value",
+            "community_workers",
+            "--unit",
+            "湖里区",
+            "--value",
+            "250",
+            "--date",
+            "2024-06-30",
+            "--source",
+            "电话核实",
+        ],
+        0,
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.path("progress/observations.csv")).unwrap(),
+        "metric,unit,date,value,source\ncommunity_workers,湖里区,2024-06-30,250,电话核实\n"
+    );
+    let rows = ws.json(
+        &["gaps", "--as-of", "2024-06-30", "--district", "湖里区"],
+        0,
+    );
+    assert_eq!(rows[0]["status"], "met");
+    assert_eq!(rows[0]["actual"], 25.0);
+}
+
+#[test]
+fn deleting_the_index_loses_nothing() {
+    let ws = Ws::new();
+    ws.stdout(
+        &[
+            "record",
+            "status",
+            "plan/t2",
+            "--status",
+            "done",
+            "--date",
+            "2024-07-01",
+        ],
+        0,
+    );
+    let reports = |ws: &Ws| {
+        [
+            ws.stdout(&["overdue", "--as-of", "2024-07-20", "--format", "json"], 1),
+            ws.stdout(&["status", "--as-of", "2024-07-20", "--format", "json"], 0),
+            ws.stdout(&["gaps", "--as-of", "2024-07-20", "--format", "json"], 0),
+        ]
+    };
+    let before = reports(&ws);
+    std::fs::remove_dir_all(ws.path(".govtrack")).unwrap();
+    let load = ws.stdout(&["load"], 0);
+    assert!(load.contains("5 changed, 0 removed, 0 unchanged"), "{load}");
+    assert_eq!(reports(&ws), before);
+    assert!(
+        !before[0].contains("\"t2\""),
+        "the recorded event is in the files"
+    );
+}
+
+#[test]
+fn refresh_reloads_only_what_changed() {
+    let ws = Ws::new();
+    let first = ws.stdout(&["load"], 0);
+    assert!(first.contains("5 changed"), "{first}");
+    assert_eq!(
+        ws.stdout(&["load"], 0).lines().next().unwrap(),
+        "0 changed, 0 removed, 5 unchanged; index holds 1 policies, 4 tasks (6 instances), 6 status events, 4 observations"
+    );
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(ws.path("progress/observations.csv"))
+        .unwrap();
+    std::io::Write::write_all(&mut f, b"community_workers,xm-huli,2024-07-31,300,\n").unwrap();
+    drop(f);
+    let out = ws.stdout(&["load"], 0);
+    assert_eq!(
+        out.lines().next().unwrap(),
+        "loaded   progress/observations.csv"
+    );
+    assert!(out.contains("1 changed, 0 removed, 4 unchanged"), "{out}");
+    std::fs::remove_file(ws.path("progress/observations.csv")).unwrap();
+    let out = ws.stdout(&["load"], 0);
+    assert!(out.contains("removed  progress/observations.csv"), "{out}");
+    assert!(
+        out.contains("2 observations"),
+        "only the populations remain: {out}"
+    );
+}
+
+#[test]
+fn a_bad_edit_leaves_the_previous_index_in_place() {
+    let ws = Ws::new();
+    ws.stdout(&["load"], 0);
+    let plan = ws.path("policies/plan.toml");
+    let good = std::fs::read_to_string(&plan).unwrap();
+    std::fs::write(
+        &plan,
+        good.replace("deadline = \"2024-05\"", "deadline = \"2024-02-30\""),
+    )
+    .unwrap();
+    let out = ws
+        .cmd(&["overdue", "--as-of", "2024-06-30"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "policies/plan.toml:17:12: `2024-02-30` is not a real day: 2024-02 has 29 days"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("nothing was changed"), "{err}");
+    // The index still answers from the last good files.
+    let conn = rusqlite::Connection::open(ws.db()).unwrap();
+    let due: String = conn
+        .query_row(
+            "SELECT due FROM instances WHERE task = 't1' LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(due, "2024-05-31");
+}
+
+#[test]
+fn another_schema_version_is_rebuilt_from_the_files() {
+    let ws = Ws::new();
+    ws.stdout(&["load"], 0);
+    let conn = rusqlite::Connection::open(ws.db()).unwrap();
+    conn.execute("UPDATE meta SET value = '0' WHERE key = 'schema'", [])
+        .unwrap();
+    conn.execute("DROP TABLE observations", []).unwrap();
+    drop(conn);
+    let out = ws.stdout(&["load"], 0);
+    assert!(out.contains("5 changed"), "{out}");
+    assert_eq!(
+        ws.json(&["gaps", "--as-of", "2024-06-30"], 0)[0]["gap"],
+        37.0
+    );
+}
+
+#[test]
+fn the_database_location_follows_flag_environment_and_default() {
+    let ws = Ws::new();
+    let elsewhere = TempDir::new().unwrap();
+    let env_db = elsewhere.path().join("env.sqlite");
+    ws.cmd(&["load"])
+        .env("GOVTRACK_DB", &env_db)
+        .assert()
+        .success();
+    assert!(env_db.exists());
+    assert!(!ws.db().exists());
+    let flag_db = elsewhere.path().join("sub/flag.sqlite");
+    ws.cmd(&["--db", flag_db.to_str().unwrap(), "load"])
+        .env("GOVTRACK_DB", &env_db)
+        .assert()
+        .success();
+    assert!(flag_db.exists());
+    ws.cmd(&["load"]).assert().success();
+    assert!(ws.db().exists());
+}
+
+#[test]
+fn the_workspace_is_found_upward_from_the_current_folder() {
+    let ws = Ws::new();
+    std::fs::write(ws.path("govtrack.toml"), "due_soon_days = 10\n").unwrap();
+    let sub = ws.path("progress");
+    let out = Command::cargo_bin("govtrack")
+        .unwrap()
+        .current_dir(&sub)
+        .env_remove("GOVTRACK_DB")
+        .args(["status", "--as-of", "2024-06-30", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let city = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["unit"] == "厦门市")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        city["due_soon"], 0,
+        "a 10-day window: task 2, due in 15 days, is not yellow"
+    );
+}
+
+#[test]
+fn help_documents_exit_codes_and_environment() {
+    let out = Command::cargo_bin("govtrack")
+        .unwrap()
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "Exit status:",
+        "0  nothing needs attention",
+        "2  error",
+        "GOVTRACK_DB",
+        "NO_COLOR",
+    ] {
+        assert!(help.contains(needle), "{needle} missing from --help");
+    }
+    let out = Command::cargo_bin("govtrack")
+        .unwrap()
+        .arg("frobnicate")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn the_shipped_policies_and_example_month_load_and_report() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let db = TempDir::new().unwrap();
+    let run = |args: &[&str]| {
+        Command::cargo_bin("govtrack")
+            .unwrap()
+            .arg("--workspace")
+            .arg(root)
+            .arg("--db")
+            .arg(db.path().join("i.sqlite"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["load"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["check", "--as-of", "2024-06-30"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&[
+        "status",
+        "--district",
+        "思明区",
+        "--as-of",
+        "2024-06-30",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success());
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(s["tasks"].as_array().unwrap().len() >= 17);
+}
