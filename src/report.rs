@@ -203,6 +203,10 @@ fn gap_phrase(s: &Snapshot, t: &TargetInfo, j: &Judgement) -> String {
         (_, Some(g)) if percent && g > 0.0 => format!("{} percentage points short", fmt_num(g)),
         (_, Some(g)) if percent && g < 0.0 => format!("{} percentage points over", fmt_num(-g)),
         (_, Some(g)) if g > 0.0 => format!("needs {} more {noun}", fmt_num(g)),
+        // "At most 0 villages lacking X": what is over is what remains to be done.
+        (_, Some(g)) if g < 0.0 && t.per.is_none() && j.actual == Some(-g) => {
+            format!("{} {noun} remain", fmt_num(-g))
+        }
         (_, Some(g)) if g < 0.0 => format!("{} {noun} over the maximum", fmt_num(-g)),
         _ => String::new(),
     }
