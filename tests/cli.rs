@@ -683,3 +683,44 @@ fn the_shipped_policies_and_example_month_load_and_report() {
     let s: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(s["tasks"].as_array().unwrap().len() >= 17);
 }
+
+#[test]
+fn the_example_in_the_manifest_documentation_is_valid() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/manifest.md"))
+            .unwrap();
+    let start = doc.find("<!-- example:start -->\n```toml\n").unwrap();
+    let end = doc.find("```\n<!-- example:end -->").unwrap();
+    let example = &doc[start + "<!-- example:start -->\n```toml\n".len()..end];
+    let dir = TempDir::new().unwrap();
+    std::fs::create_dir_all(dir.path().join("policies")).unwrap();
+    std::fs::write(dir.path().join("policies/example.toml"), example).unwrap();
+    let out = Command::cargo_bin("govtrack")
+        .unwrap()
+        .arg("--workspace")
+        .arg(dir.path())
+        .args(["status", "--as-of", "2024-01-15", "--format", "json"])
+        .env_remove("GOVTRACK_DB")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Two districts, each with task 10 and the half-year reports due so far plus the next.
+    let siming = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["unit"] == "思明区")
+        .unwrap()
+        .clone();
+    assert_eq!(siming["tasks"], 3);
+    assert_eq!(
+        siming["overdue"], 1,
+        "the 2023-12-31 report was not received"
+    );
+    assert_eq!(siming["targets_no_data"], 1);
+}
