@@ -724,3 +724,132 @@ fn the_example_in_the_manifest_documentation_is_valid() {
     );
     assert_eq!(siming["targets_no_data"], 1);
 }
+
+#[test]
+fn progress_may_be_written_in_toml() {
+    let ws = Ws::new();
+    std::fs::write(
+        ws.path("progress/june.toml"),
+        r#"
+[[events]]
+policy = "plan"
+task = "t1"
+unit = "湖里区"
+date = 2024-06-20
+status = "done"
+note = "补选完成"
+
+[[observations]]
+metric = "community_workers"
+unit = "xm-siming"
+date = 2024-07-01
+value = 1932
+"#,
+    )
+    .unwrap();
+    // Task 1 is done in both districts now, and 思明区 (two observations on one day) is read
+    // from whichever file; both give the same day, so check the event only.
+    assert_eq!(
+        ws.json(&["overdue", "--as-of", "2024-06-30"], 0),
+        serde_json::json!([])
+    );
+    std::fs::write(ws.path("progress/june.toml"), "[[events]]\npolicy = \"plan\"\ntask = \"t1\"\nunit = \"湖里区\"\ndate = 2024-06-20\nstatus = \"finished\"\n").unwrap();
+    let out = ws.cmd(&["overdue"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("progress/june.toml:6:10: unknown status `finished`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn people_recording_at_the_same_time_lose_nothing() {
+    let ws = Ws::new();
+    ws.stdout(&["load"], 0);
+    let children: Vec<_> = (0..8)
+        .map(|i| {
+            let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("govtrack"));
+            c.arg("--workspace")
+                .arg(ws.dir.path())
+                .env_remove("GOVTRACK_DB")
+                .args([
+                    "record",
+                    "value",
+                    "community_workers",
+                    "--unit",
+                    if i % 2 == 0 { "思明区" } else { "湖里区" },
+                    "--value",
+                    &(1000 + i).to_string(),
+                    "--date",
+                    &format!("2024-07-{:02}", i + 1),
+                ]);
+            c.stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let text = std::fs::read_to_string(ws.path("progress/observations.csv")).unwrap();
+    let mut values: Vec<&str> = text
+        .lines()
+        .skip(3)
+        .map(|l| l.split(',').nth(3).unwrap())
+        .collect();
+    values.sort();
+    assert_eq!(
+        values,
+        [
+            "1000", "1001", "1002", "1003", "1004", "1005", "1006", "1007"
+        ]
+    );
+    let load = ws.stdout(&["load"], 0);
+    assert!(load.contains("12 observations"), "{load}");
+}
+
+#[test]
+fn every_report_has_every_format() {
+    let ws = Ws::new();
+    for report in ["overdue", "status", "gaps"] {
+        let code = if report == "overdue" { 1 } else { 0 };
+        let table = ws.stdout(&[report, "--as-of", "2024-06-30"], code);
+        assert!(table.starts_with("| light"), "{report}: {table}");
+        let csv = ws.stdout(&[report, "--as-of", "2024-06-30", "--format", "csv"], code);
+        let header = csv.lines().next().unwrap();
+        let json = ws.json(&[report, "--as-of", "2024-06-30"], code);
+        let keys: Vec<&String> = json[0].as_object().unwrap().keys().collect();
+        assert_eq!(
+            header.split(',').count(),
+            keys.len(),
+            "{report}: CSV and JSON carry the same fields"
+        );
+        for k in keys {
+            assert!(
+                header.split(',').any(|h| h == k),
+                "{report}: {k} missing from CSV"
+            );
+        }
+    }
+    let csv = ws.stdout(
+        &[
+            "status",
+            "--district",
+            "思明区",
+            "--as-of",
+            "2024-06-30",
+            "--format",
+            "csv",
+        ],
+        0,
+    );
+    assert!(csv.starts_with("policy,task,number,title,unit"), "{csv}");
+    assert_eq!(csv.lines().count(), 5);
+}

@@ -9,6 +9,9 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
     let ctx = Ctx::open(cli)?;
     let r = &ctx.refresh;
     let mut out = String::new();
+    if r.rebuilt {
+        out += "the index was made by another version of govtrack: rebuilt from the files\n";
+    }
     for f in &r.loaded {
         out += &format!("loaded   {f}\n");
     }

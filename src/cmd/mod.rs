@@ -28,8 +28,9 @@ pub struct Ctx {
 impl Ctx {
     pub fn open(cli: &Cli) -> Result<Ctx> {
         let ws = Workspace::locate(cli.workspace.as_deref())?;
-        let (mut index, _) = Index::open(&ws.db_path(cli.db.as_deref()))?;
-        let refresh = index.refresh(&ws)?;
+        let (mut index, rebuilt) = Index::open(&ws.db_path(cli.db.as_deref()))?;
+        let mut refresh = index.refresh(&ws)?;
+        refresh.rebuilt = rebuilt;
         Ok(Ctx { ws, index, refresh })
     }
 

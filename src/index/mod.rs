@@ -32,13 +32,8 @@ pub struct Refresh {
     pub loaded: Vec<String>,
     pub removed: Vec<String>,
     pub unchanged: usize,
+    /// The index was made by another version of govtrack and was rebuilt.
     pub rebuilt: bool,
-}
-
-impl Refresh {
-    pub fn changed(&self) -> bool {
-        !self.loaded.is_empty() || !self.removed.is_empty()
-    }
 }
 
 struct Known {
@@ -51,7 +46,7 @@ struct Known {
 
 impl Index {
     /// Opens (creating if needed) the index at `path`. A schema from another version of
-    /// govtrack is dropped and rebuilt from the files.
+    /// govtrack is dropped and rebuilt from the files; the flag says that happened.
     pub fn open(path: &Path) -> Result<(Index, bool)> {
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
