@@ -62,10 +62,6 @@ impl State {
             State::Ongoing => "ongoing",
         }
     }
-
-    pub fn is_done(self) -> bool {
-        matches!(self, State::Done { .. })
-    }
 }
 
 /// One due occurrence of an instance (a single task has one; a half-year report many).
@@ -218,7 +214,10 @@ mod tests {
             one(Some("2024-05-31"), &events, "2024-06-30"),
             State::Overdue { days: 30 }
         );
-        assert!(one(Some("2024-05-31"), &events, "2024-07-02").is_done());
+        assert!(matches!(
+            one(Some("2024-05-31"), &events, "2024-07-02"),
+            State::Done { .. }
+        ));
     }
 
     #[test]

@@ -241,7 +241,6 @@ pub struct TaskDef {
     pub support: Vec<String>,
     pub phase: Option<String>,
     pub schedule: Schedule,
-    pub scope: Scope,
     /// The units the task is carried out in: one instance each.
     pub instance_units: Vec<String>,
 }
@@ -256,7 +255,6 @@ pub struct TargetDef {
     pub bounds: Bounds,
     /// Bounds that replace `bounds` for units of a kind.
     pub thresholds: Vec<(String, Bounds)>,
-    pub scope: Scope,
     pub measure: Measure,
     pub deadline: Option<NaiveDate>,
     pub baseline: Option<Observation>,
@@ -817,7 +815,7 @@ fn check_policy(
                     .map_or(Schedule::Ongoing, Schedule::Once),
             ),
         };
-        if let (Some((scope, instance_units)), Some(schedule)) = (scope, schedule) {
+        if let (Some((_, instance_units)), Some(schedule)) = (scope, schedule) {
             tasks.push(TaskDef {
                 id: tid.clone(),
                 section: t.section.as_ref().map(|s| s.get_ref().clone()),
@@ -828,7 +826,6 @@ fn check_policy(
                 support,
                 phase,
                 schedule,
-                scope,
                 instance_units,
             });
         }
@@ -937,7 +934,7 @@ fn check_policy(
             registry,
             errors,
         );
-        if let (Some((scope, units)), Some(measure)) = (scope, measure) {
+        if let (Some((_, units)), Some(measure)) = (scope, measure) {
             targets.push(TargetDef {
                 id: tid.clone(),
                 task: t.task.as_ref().map(|t| t.get_ref().clone()),
@@ -946,7 +943,6 @@ fn check_policy(
                 per,
                 bounds,
                 thresholds,
-                scope,
                 measure,
                 deadline,
                 baseline,
