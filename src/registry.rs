@@ -83,14 +83,20 @@ impl Registry {
         }
     }
 
-    /// Every unit below `id`, depth first, not including `id` itself.
+    /// Every unit below `id`, depth first, not including `id` itself. Each unit is visited
+    /// once, so a cycle in a broken registry (reported by validation) cannot loop.
     pub fn descendants(&self, id: &str) -> Vec<&Unit> {
         let mut out = Vec::new();
         let Some(&root) = self.by_id.get(id) else {
             return out;
         };
+        let mut seen = vec![false; self.units.len()];
+        seen[root] = true;
         let mut stack: Vec<usize> = self.children[root].iter().rev().copied().collect();
         while let Some(i) = stack.pop() {
+            if std::mem::replace(&mut seen[i], true) {
+                continue;
+            }
             out.push(&self.units[i]);
             stack.extend(self.children[i].iter().rev());
         }
@@ -223,6 +229,21 @@ mod tests {
                 "gh-mzj".into()
             ]))
         );
+    }
+
+    #[test]
+    fn a_cycle_in_a_broken_registry_does_not_loop() {
+        let r = Registry::new(
+            vec![
+                unit("a", "甲", Level::City, None, Some("b")),
+                unit("b", "乙", Level::District, None, Some("a")),
+                unit("c", "丙", Level::Street, None, Some("b")),
+            ],
+            vec![],
+        );
+        let ids: Vec<&str> = r.descendants("a").iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(ids, ["b", "c"]);
+        assert!(!r.is_within("c", "x"));
     }
 
     #[test]

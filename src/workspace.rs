@@ -207,10 +207,12 @@ pub fn source_from_bytes(rel: &str, mut bytes: Vec<u8>) -> Result<Source, Diagno
     match String::from_utf8(bytes) {
         Ok(text) => Ok(Source::new(rel, text)),
         Err(e) => {
+            // Point at the first byte that is not UTF-8, in a lossy copy of the text.
             let valid = e.utf8_error().valid_up_to();
-            let bytes = e.as_bytes();
-            let line = bytes[..valid].iter().filter(|&&b| b == b'\n').count() + 1;
-            Err(Diagnostic::file(rel, line, "the file is not UTF-8 text")
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let bad = text[valid..].chars().next().map_or(0, char::len_utf8);
+            Err(Source::new(rel, text)
+                .error(valid..valid + bad, "the file is not UTF-8 text")
                 .help("save it as UTF-8 (in Excel: CSV UTF-8; GBK files must be converted first)"))
         }
     }

@@ -67,7 +67,7 @@ pub fn run(cli: &Cli, record: &Record) -> Result<ExitCode> {
         "record",
         csv_line(&header.iter().map(|s| s.to_string()).collect::<Vec<_>>())? + &line,
     );
-    if let Err(problems) = parse_progress(&check, &catalog) {
+    if let Err(problems) = parse_progress(&check, Some(&catalog)) {
         let msgs: Vec<String> = problems
             .iter()
             .map(|d| match &d.help {

@@ -168,7 +168,18 @@ impl Index {
         }
         report.unchanged += defs.unchanged + progress.unchanged;
 
-        if errors.is_empty() {
+        if !errors.is_empty() {
+            // The definitions are broken: still check the changed progress files' own form,
+            // so that one run reports every problem it can.
+            for c in &progress.changed {
+                if let Err(mut e) = source_from_bytes(&c.entry.rel, c.bytes.clone())
+                    .map_err(|d| vec![d])
+                    .and_then(|src| parse_progress(&src, None))
+                {
+                    errors.append(&mut e);
+                }
+            }
+        } else {
             let catalog = catalog(&tx)?;
             let ids = upsert_files(&tx, PROGRESS, &progress.changed)?;
             for c in &progress.changed {
@@ -176,7 +187,7 @@ impl Index {
                 delete_rows_of(&tx, id)?;
                 match source_from_bytes(&c.entry.rel, c.bytes.clone())
                     .map_err(|d| vec![d])
-                    .and_then(|src| parse_progress(&src, &catalog))
+                    .and_then(|src| parse_progress(&src, Some(&catalog)))
                 {
                     Ok(rows) => insert_progress(&tx, id, &rows)?,
                     Err(mut e) => errors.append(&mut e),
@@ -193,7 +204,7 @@ impl Index {
                         .with_context(|| format!("cannot read {rel}"))?;
                     match source_from_bytes(&rel, bytes)
                         .map_err(|d| vec![d])
-                        .and_then(|src| parse_progress(&src, &catalog).map(|_| ()))
+                        .and_then(|src| parse_progress(&src, Some(&catalog)).map(|_| ()))
                     {
                         Ok(()) => {}
                         Err(mut e) => errors.append(&mut e),
@@ -461,7 +472,10 @@ fn write_definitions(
 fn catalog(tx: &Transaction) -> Result<Catalog> {
     let registry = snapshot::registry(tx)?;
     let mut tasks: HashMap<(String, String), Vec<String>> = HashMap::new();
-    let mut stmt = tx.prepare("SELECT DISTINCT policy, task, unit FROM instances")?;
+    let mut stmt = tx.prepare(
+        "SELECT DISTINCT i.policy, i.task, i.unit FROM instances i JOIN units u ON u.id = i.unit
+         ORDER BY u.ord",
+    )?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     for row in rows {
         let (p, t, u): (String, String, String) = row?;

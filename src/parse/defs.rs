@@ -446,10 +446,12 @@ fn check_units(raws: &[(&Source, RawFile)], errors: &mut Vec<Diagnostic>) -> Vec
             );
             continue;
         }
+        // Walk up; a unit is reported only when the walk comes back to it. A unit merely
+        // below a cycle meets a unit seen before and stops: the cycle's members report it.
         let mut cur = Some(parent.as_str());
-        let mut steps = 0;
+        let mut seen = HashSet::new();
         while let Some(c) = cur {
-            if c == u.unit.id || steps > out.len() {
+            if c == u.unit.id {
                 errors.push(
                     src.error(
                         span.clone(),
@@ -460,7 +462,9 @@ fn check_units(raws: &[(&Source, RawFile)], errors: &mut Vec<Diagnostic>) -> Vec
                 );
                 break;
             }
-            steps += 1;
+            if !seen.insert(c) {
+                break;
+            }
             cur = parent_of.get(c).copied().flatten();
         }
     }
@@ -736,7 +740,8 @@ fn check_policy(
             registry,
             errors,
         );
-        let fans_out = matches!(scope, Some((Scope::Each { .. }, _)));
+        // Judged on what was written, so a bad `each` is reported once, not again here.
+        let fans_out = t.each.is_some();
         let owners = |list: &[S<String>], errors: &mut Vec<Diagnostic>| -> Vec<String> {
             list.iter()
                 .filter_map(|o| {

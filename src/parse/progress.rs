@@ -85,8 +85,13 @@ impl Row {
     }
 }
 
-/// Reads one progress file (`.csv` or `.toml`) and checks every row.
-pub fn parse_progress(src: &Source, catalog: &Catalog) -> Result<ProgressRows, Vec<Diagnostic>> {
+/// Reads one progress file (`.csv` or `.toml`) and checks every row. Without a catalogue
+/// (the definitions have errors of their own) only the rows' own form is checked, so one
+/// run still reports every problem it can.
+pub fn parse_progress(
+    src: &Source,
+    catalog: Option<&Catalog>,
+) -> Result<ProgressRows, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let mut rows = ProgressRows::default();
     let tables = if src.path.ends_with(".toml") {
@@ -179,12 +184,16 @@ fn csv_rows(src: &Source, errors: &mut Vec<Diagnostic>) -> Vec<(bool, Row)> {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() as usize);
+                let line = e
+                    .position()
+                    .map_or(0, |p| record_line(src, p.byte() as usize));
                 errors.push(Diagnostic::file(&src.path, line, format!("bad CSV: {e}")));
                 continue;
             }
         };
-        let line = rec.position().map_or(0, |p| p.line() as usize);
+        let line = rec
+            .position()
+            .map_or(0, |p| record_line(src, p.byte() as usize));
         if rec.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
@@ -219,6 +228,16 @@ fn csv_rows(src: &Source, errors: &mut Vec<Diagnostic>) -> Vec<(bool, Row)> {
         ));
     }
     out
+}
+
+/// The line a CSV record starts on. With CRLF endings the reader's own line count is one
+/// short and its offset can sit on the previous line's `\n`, so skip line endings first.
+fn record_line(src: &Source, offset: usize) -> usize {
+    let skipped = src.text.as_bytes()[offset.min(src.text.len())..]
+        .iter()
+        .take_while(|&&b| b == b'\r' || b == b'\n')
+        .count();
+    src.line_of(offset + skipped)
 }
 
 type TomlTable = BTreeMap<String, Spanned<toml::Value>>;
@@ -341,7 +360,7 @@ fn unit_cell(
 fn event(
     src: &Source,
     row: &Row,
-    catalog: &Catalog,
+    catalog: Option<&Catalog>,
     errors: &mut Vec<Diagnostic>,
 ) -> Option<EventRow> {
     let before = errors.len();
@@ -357,7 +376,7 @@ fn event(
             None
         })
     });
-    let (Some((policy, ploc)), Some((task, tloc))) = (policy, task) else {
+    let (Some((policy, ploc)), Some((task, tloc)), Some(catalog)) = (policy, task, catalog) else {
         return None;
     };
     let key = (policy.to_string(), task.to_string());
@@ -433,23 +452,12 @@ fn event(
 fn observation(
     src: &Source,
     row: &Row,
-    catalog: &Catalog,
+    catalog: Option<&Catalog>,
     errors: &mut Vec<Diagnostic>,
 ) -> Option<ObservationRow> {
     let before = errors.len();
-    let metric = required(src, row, "metric", errors).and_then(|(m, loc)| {
-        if catalog.registry.metric(m).is_some() {
-            Some(m.to_string())
-        } else {
-            errors.push(
-                loc.error(src, format!("unknown metric `{m}`"))
-                    .help("define it in a [[metrics]] table, or correct the id"),
-            );
-            None
-        }
-    });
-    let unit = required(src, row, "unit", errors)
-        .and_then(|(u, loc)| unit_cell(src, u, &loc, &catalog.registry, errors));
+    let metric = required(src, row, "metric", errors);
+    let unit = required(src, row, "unit", errors);
     let date = date_cell(src, row, errors);
     let value =
         required(src, row, "value", errors).and_then(|(v, loc)| match v.parse::<f64>() {
@@ -461,6 +469,19 @@ fn observation(
                 None
             }
         });
+    let catalog = catalog?;
+    let metric = metric.and_then(|(m, loc)| {
+        if catalog.registry.metric(m).is_some() {
+            Some(m.to_string())
+        } else {
+            errors.push(
+                loc.error(src, format!("unknown metric `{m}`"))
+                    .help("define it in a [[metrics]] table, or correct the id"),
+            );
+            None
+        }
+    });
+    let unit = unit.and_then(|(u, loc)| unit_cell(src, u, &loc, &catalog.registry, errors));
     if errors.len() > before {
         return None;
     }
