@@ -276,10 +276,19 @@ impl Definitions {
     }
 }
 
-fn is_id(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+/// Ids are what progress refers to: plain ASCII, so they survive Excel and shells.
+fn check_id(src: &Source, id: &S<String>, errors: &mut Vec<Diagnostic>) {
+    let ok = !id.get_ref().is_empty()
+        && id
+            .get_ref()
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if !ok {
+        errors.push(
+            src.error(id.span(), format!("`{}` is not a valid id", id.get_ref()))
+                .help("ids use a-z, 0-9, - and _ only"),
+        );
+    }
 }
 
 /// Reads and validates all definition files together.
@@ -349,12 +358,7 @@ fn check_units(raws: &[(&Source, RawFile)], errors: &mut Vec<Diagnostic>) -> Vec
     for (src, raw) in raws {
         for u in &raw.units {
             let id = u.id.get_ref();
-            if !is_id(id) {
-                errors.push(
-                    src.error(u.id.span(), format!("`{id}` is not a valid id"))
-                        .help("ids use a-z, 0-9, - and _ only"),
-                );
-            }
+            check_id(src, &u.id, errors);
             if let Some((first, line)) = ids.get(id) {
                 errors.push(
                     src.error(u.id.span(), format!("unit id `{id}` is used twice"))
@@ -480,12 +484,7 @@ fn check_metrics(
     for (src, raw) in raws {
         for m in &raw.metrics {
             let id = m.id.get_ref();
-            if !is_id(id) {
-                errors.push(
-                    src.error(m.id.span(), format!("`{id}` is not a valid id"))
-                        .help("ids use a-z, 0-9, - and _ only"),
-                );
-            }
+            check_id(src, &m.id, errors);
             if !seen.insert(id.clone()) {
                 errors.push(
                     src.error(m.id.span(), format!("metric id `{id}` is defined twice"))
@@ -628,12 +627,7 @@ fn check_policy(
 ) -> Option<PolicyDef> {
     let before = errors.len();
     let id = p.id.get_ref();
-    if !is_id(id) {
-        errors.push(
-            src.error(p.id.span(), format!("`{id}` is not a valid id"))
-                .help("ids use a-z, 0-9, - and _ only"),
-        );
-    }
+    check_id(src, &p.id, errors);
     let issued = date_of(src, &p.issued).map_err(|e| errors.push(e)).ok();
     let jurisdiction = unit_ref(src, &p.jurisdiction, registry, errors);
     let period = p.period.as_ref().and_then(|per| {
@@ -708,12 +702,7 @@ fn check_policy(
     let mut task_ids = HashSet::new();
     for t in &raw.tasks {
         let tid = t.id.get_ref();
-        if !is_id(tid) {
-            errors.push(
-                src.error(t.id.span(), format!("`{tid}` is not a valid id"))
-                    .help("ids use a-z, 0-9, - and _ only"),
-            );
-        }
+        check_id(src, &t.id, errors);
         if !task_ids.insert(tid.clone()) {
             errors.push(
                 src.error(
@@ -839,6 +828,7 @@ fn check_policy(
     let mut targets = Vec::new();
     let mut target_ids = HashSet::new();
     for t in &raw.targets {
+        check_id(src, &t.id, errors);
         let tid = t.id.get_ref();
         if !target_ids.insert(tid.clone()) {
             errors.push(src.error(
