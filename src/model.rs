@@ -78,6 +78,9 @@ pub struct Metric {
     pub name: String,
     pub en: String,
     pub unit: String,
+    /// Whether a parent's figure is the sum of its units' figures. Counts and populations
+    /// sum; a percentage does not.
+    pub rollup: bool,
 }
 
 /// The built-in metric every per-capita target divides by: 常住人口.
@@ -186,6 +189,30 @@ impl Measure {
             "each" => Some(Measure::Each),
             "total" => Some(Measure::Total),
             "coverage" => Some(Measure::Coverage),
+            _ => None,
+        }
+    }
+}
+
+/// How a target's trend is projected to its deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Growth {
+    Linear,
+    Compound,
+}
+
+impl Growth {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Growth::Linear => "linear",
+            Growth::Compound => "compound",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Growth> {
+        match s {
+            "linear" => Some(Growth::Linear),
+            "compound" => Some(Growth::Compound),
             _ => None,
         }
     }

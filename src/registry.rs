@@ -83,6 +83,17 @@ impl Registry {
         }
     }
 
+    /// The areas directly below `id` (departments are not areas and never report figures).
+    pub fn child_areas(&self, id: &str) -> Vec<&Unit> {
+        self.by_id.get(id).map_or(Vec::new(), |&i| {
+            self.children[i]
+                .iter()
+                .map(|&c| &self.units[c])
+                .filter(|u| u.level != Level::Department)
+                .collect()
+        })
+    }
+
     /// Every unit below `id`, depth first, not including `id` itself. Each unit is visited
     /// once, so a cycle in a broken registry (reported by validation) cannot loop.
     pub fn descendants(&self, id: &str) -> Vec<&Unit> {

@@ -18,6 +18,8 @@ struct Config {
     progress: String,
     #[serde(default = "default_window")]
     due_soon_days: i64,
+    #[serde(default = "default_stale")]
+    stale_after_months: u32,
     database: Option<String>,
 }
 
@@ -30,12 +32,17 @@ fn default_progress() -> String {
 fn default_window() -> i64 {
     30
 }
+fn default_stale() -> u32 {
+    6
+}
 
 pub struct Workspace {
     pub root: PathBuf,
     pub policy_dirs: Vec<String>,
     pub progress_dir: String,
     pub due_soon_days: i64,
+    /// Observations older than this many months are flagged stale.
+    pub stale_after_months: u32,
     database: Option<String>,
 }
 
@@ -98,6 +105,7 @@ impl Workspace {
                 policies: default_policies(),
                 progress: default_progress(),
                 due_soon_days: default_window(),
+                stale_after_months: default_stale(),
                 database: None,
             }
         };
@@ -106,6 +114,7 @@ impl Workspace {
             policy_dirs: config.policies,
             progress_dir: config.progress,
             due_soon_days: config.due_soon_days,
+            stale_after_months: config.stale_after_months,
             database: config.database,
         })
     }

@@ -194,7 +194,16 @@ fn gaps_are_in_workers_to_hire_or_too_many() {
     let ws = Ws::new();
     let rows = ws.json(&["gaps", "--as-of", "2024-06-30"], 0);
     let rows = rows.as_array().unwrap();
-    assert_eq!(rows.len(), 2);
+    assert_eq!(rows.len(), 3, "two districts and the summary over both");
+    let summary = &rows[2];
+    assert_eq!(summary["summary"], true);
+    assert_eq!(summary["unit"], "厦门市");
+    assert_eq!(summary["units_short"], 2);
+    assert_eq!(summary["gap"], 37.0);
+    assert_eq!(
+        summary["gap_text"],
+        "2 of 2 units fall short; needs 37 more community workers in total; 10 community workers over in total"
+    );
     let siming = &rows[0];
     assert_eq!(siming["unit"], "思明区");
     assert_eq!(siming["metric"], "community_workers");

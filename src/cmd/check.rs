@@ -14,7 +14,7 @@ pub fn run(cli: &Cli, args: &CheckArgs) -> Result<ExitCode> {
     let s = ctx.snapshot(args.as_of)?;
     let all = Filter::default();
     let tasks = task_rows(&s, &all, ctx.ws.due_soon_days);
-    let gaps = gap_rows(&s, &all);
+    let gaps = gap_rows(&s, &all, ctx.ws.stale_after_months);
     let findings = has_findings(&tasks, &gaps);
     if !findings {
         return Ok(exit(false));

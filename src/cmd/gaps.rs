@@ -10,7 +10,7 @@ use std::process::ExitCode;
 pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
     let ctx = Ctx::open(cli)?;
     let s = ctx.snapshot(args.as_of)?;
-    let rows = gap_rows(&s, &filter(&s, args)?);
+    let rows = gap_rows(&s, &filter(&s, args)?, ctx.ws.stale_after_months);
     print(&render::rows(&rows, args.format)?)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -23,7 +23,7 @@ pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
     let s = ctx.snapshot(args.as_of)?;
     let f = filter(&s, args)?;
     let mut tasks = task_rows(&s, &f, ctx.ws.due_soon_days);
-    let gaps = gap_rows(&s, &f);
+    let gaps = gap_rows(&s, &f, ctx.ws.stale_after_months);
     let Some(unit_id) = &f.district else {
         print(&render::rows(&unit_summaries(&tasks, &gaps), args.format)?)?;
         return Ok(ExitCode::SUCCESS);

@@ -356,10 +356,11 @@ fn write_definitions(
             ])?;
         }
     }
-    let mut metric =
-        tx.prepare_cached("INSERT INTO metrics(id, name, en, unit) VALUES (?1, ?2, ?3, ?4)")?;
+    let mut metric = tx.prepare_cached(
+        "INSERT INTO metrics(id, name, en, unit, rollup) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
     for (m, _) in &d.metrics {
-        metric.execute(params![m.id, m.name, m.en, m.unit])?;
+        metric.execute(params![m.id, m.name, m.en, m.unit, m.rollup])?;
     }
     for (pi, p) in d.policies.iter().enumerate() {
         tx.execute(
@@ -431,8 +432,8 @@ fn write_definitions(
         let registry = d.registry();
         let mut target = tx.prepare_cached(
             "INSERT INTO targets(policy, id, ord, task, title, metric, per_metric, scale, measure,
-                 deadline, min, max, baseline_value, baseline_date)
-             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+                 growth, deadline, min, max, baseline_value, baseline_date)
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
         )?;
         let mut tunit = tx.prepare_cached(
             "INSERT INTO target_units(policy, target, unit, min, max) VALUES (?1,?2,?3,?4,?5)",
@@ -448,6 +449,7 @@ fn write_definitions(
                 t.per.as_ref().map(|x| x.0.clone()),
                 t.per.as_ref().map(|x| x.1),
                 t.measure.as_str(),
+                t.growth.as_str(),
                 t.deadline.map(|d| d.to_string()),
                 t.bounds.min,
                 t.bounds.max,

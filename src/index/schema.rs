@@ -1,7 +1,7 @@
 //! The index's tables. The index is derived from the workspace files and can be rebuilt
 //! at any time, so a change of schema simply bumps `VERSION` and rebuilds.
 
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
 
 pub const TABLES: &str = r#"
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -17,7 +17,10 @@ CREATE TABLE units(
     id TEXT PRIMARY KEY, ord INTEGER NOT NULL, name TEXT NOT NULL, level TEXT NOT NULL,
     kind TEXT, parent TEXT
 );
-CREATE TABLE metrics(id TEXT PRIMARY KEY, name TEXT NOT NULL, en TEXT NOT NULL, unit TEXT NOT NULL);
+CREATE TABLE metrics(
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, en TEXT NOT NULL, unit TEXT NOT NULL,
+    rollup INTEGER NOT NULL
+);
 CREATE TABLE policies(
     id TEXT PRIMARY KEY, ord INTEGER NOT NULL, path TEXT NOT NULL, title TEXT NOT NULL,
     number TEXT NOT NULL, issuer TEXT NOT NULL, issued TEXT NOT NULL,
@@ -49,7 +52,7 @@ CREATE INDEX instances_task ON instances(policy, task, unit);
 CREATE TABLE targets(
     policy TEXT NOT NULL, id TEXT NOT NULL, ord INTEGER NOT NULL, task TEXT,
     title TEXT NOT NULL, metric TEXT NOT NULL, per_metric TEXT, scale REAL,
-    measure TEXT NOT NULL, deadline TEXT, min REAL, max REAL,
+    measure TEXT NOT NULL, growth TEXT NOT NULL, deadline TEXT, min REAL, max REAL,
     baseline_value REAL, baseline_date TEXT, PRIMARY KEY(policy, id)
 );
 -- The units a target applies to, with the bounds for that unit's kind already chosen.

@@ -1,7 +1,9 @@
 //! Reading the index back as plain values for judging. Only progress at or before the
 //! as-of date is read, so any past report can be reproduced.
 
-use crate::model::{Bounds, Level, Measure, Metric, Observation, Progress, StatusEvent, Unit};
+use crate::model::{
+    Bounds, Growth, Level, Measure, Metric, Observation, Progress, StatusEvent, Unit,
+};
 use crate::registry::Registry;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
@@ -39,7 +41,9 @@ pub struct TargetInfo {
     pub metric: String,
     pub per: Option<(String, f64)>,
     pub measure: Measure,
+    pub growth: Growth,
     pub deadline: Option<NaiveDate>,
+    pub baseline: Option<Observation>,
     pub bounds: Bounds,
     /// The units in scope with the bounds for their kind.
     pub units: Vec<(String, Bounds)>,
@@ -56,8 +60,8 @@ pub struct Snapshot {
     pub instances: Vec<InstanceInfo>,
     pub events: HashMap<EventKey, Vec<StatusEvent>>,
     pub targets: Vec<TargetInfo>,
-    /// The latest observation of each (metric, unit) at or before `as_of`.
-    pub latest: HashMap<(String, String), Observation>,
+    /// Every observation of each (metric, unit) at or before `as_of`, oldest first.
+    pub history: HashMap<(String, String), Vec<Observation>>,
 }
 
 fn date(s: &str) -> rusqlite::Result<NaiveDate> {
@@ -80,7 +84,7 @@ pub fn registry(conn: &Connection) -> Result<Registry> {
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut stmt = conn.prepare("SELECT id, name, en, unit FROM metrics ORDER BY id")?;
+    let mut stmt = conn.prepare("SELECT id, name, en, unit, rollup FROM metrics ORDER BY id")?;
     let metrics = stmt
         .query_map([], |r| {
             Ok(Metric {
@@ -88,6 +92,7 @@ pub fn registry(conn: &Connection) -> Result<Registry> {
                 name: r.get(1)?,
                 en: r.get(2)?,
                 unit: r.get(3)?,
+                rollup: r.get(4)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -237,7 +242,7 @@ pub fn load(conn: &Connection, as_of: NaiveDate) -> Result<Snapshot> {
     let targets = conn
         .prepare(
             "SELECT t.policy, t.id, t.title, t.metric, t.per_metric, t.scale, t.measure,
-                    t.deadline, t.min, t.max
+                    t.deadline, t.min, t.max, t.growth, t.baseline_value, t.baseline_date
              FROM targets t JOIN policies p ON p.id = t.policy ORDER BY p.ord, t.ord",
         )?
         .query_map([], |r| {
@@ -247,6 +252,16 @@ pub fn load(conn: &Connection, as_of: NaiveDate) -> Result<Snapshot> {
             let scale: Option<f64> = r.get(5)?;
             let measure: String = r.get(6)?;
             let deadline: Option<String> = r.get(7)?;
+            let growth: String = r.get(10)?;
+            let baseline_value: Option<f64> = r.get(11)?;
+            let baseline_date: Option<String> = r.get(12)?;
+            let baseline = match (baseline_value, baseline_date) {
+                (Some(value), Some(d)) => Some(Observation {
+                    date: date(&d)?,
+                    value,
+                }),
+                _ => None,
+            };
             Ok(TargetInfo {
                 units: bounds_of
                     .remove(&(policy.clone(), id.clone()))
@@ -257,7 +272,9 @@ pub fn load(conn: &Connection, as_of: NaiveDate) -> Result<Snapshot> {
                 metric: r.get(3)?,
                 per: per_metric.map(|m| (m, scale.unwrap_or(1.0))),
                 measure: Measure::parse(&measure).unwrap_or(Measure::Each),
+                growth: Growth::parse(&growth).unwrap_or(Growth::Linear),
                 deadline: deadline.as_deref().map(date).transpose()?,
+                baseline,
                 bounds: Bounds {
                     min: r.get(8)?,
                     max: r.get(9)?,
@@ -266,11 +283,13 @@ pub fn load(conn: &Connection, as_of: NaiveDate) -> Result<Snapshot> {
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
 
-    // SQLite returns the row holding the maximum for bare columns next to max().
-    let mut latest = HashMap::new();
+    // Only the metrics targets judge are read: the rest of the history is not needed.
+    let mut history: HashMap<(String, String), Vec<Observation>> = HashMap::new();
     let mut stmt = conn.prepare(
-        "SELECT metric, unit, max(date), value FROM observations WHERE date <= ?1
-         GROUP BY metric, unit",
+        "SELECT o.metric, o.unit, o.date, o.value FROM observations o
+         WHERE o.date <= ?1 AND o.metric IN (
+             SELECT metric FROM targets UNION SELECT per_metric FROM targets)
+         ORDER BY o.metric, o.unit, o.date, o.file, o.line",
     )?;
     let rows = stmt.query_map([as_of.to_string()], |r| {
         Ok((
@@ -282,8 +301,13 @@ pub fn load(conn: &Connection, as_of: NaiveDate) -> Result<Snapshot> {
         ))
     })?;
     for row in rows {
-        let (key, obs) = row?;
-        latest.insert(key, obs);
+        let (key, obs): ((String, String), Observation) = row?;
+        let series = history.entry(key).or_default();
+        // Two observations of one day: the one read last (later file, later line) stands.
+        match series.last_mut() {
+            Some(last) if last.date == obs.date => *last = obs,
+            _ => series.push(obs),
+        }
     }
 
     Ok::<_, anyhow::Error>(Snapshot {
@@ -294,7 +318,7 @@ pub fn load(conn: &Connection, as_of: NaiveDate) -> Result<Snapshot> {
         instances,
         events,
         targets,
-        latest,
+        history,
     })
     .context("cannot read the index")
 }

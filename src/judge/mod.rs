@@ -4,5 +4,7 @@
 //! plain values.
 
 pub mod deadline;
+pub mod rollup;
 pub mod target;
 pub mod task;
+pub mod trend;

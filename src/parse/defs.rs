@@ -8,7 +8,8 @@ use super::{date_of, deadline_of};
 use crate::diag::{Diagnostic, Source};
 use crate::judge::deadline::parse_month_day;
 use crate::model::{
-    Bounds, EACH_OWNER, Level, Measure, Metric, Observation, POPULATION, Schedule, Scope, Unit,
+    Bounds, EACH_OWNER, Growth, Level, Measure, Metric, Observation, POPULATION, Schedule, Scope,
+    Unit,
 };
 use crate::registry::{Registry, Unresolved};
 use chrono::NaiveDate;
@@ -57,6 +58,7 @@ struct RawMetric {
     en: String,
     #[serde(default)]
     unit: String,
+    rollup: Option<S<String>>,
 }
 
 #[derive(Deserialize)]
@@ -156,6 +158,7 @@ struct RawTarget {
     deadline: Option<S<toml::Value>>,
     baseline: Option<RawBaseline>,
     measure: Option<S<String>>,
+    growth: Option<S<String>>,
     #[serde(default)]
     thresholds: BTreeMap<String, S<RawBounds>>,
     unit: Option<S<String>>,
@@ -256,6 +259,7 @@ pub struct TargetDef {
     /// Bounds that replace `bounds` for units of a kind.
     pub thresholds: Vec<(String, Bounds)>,
     pub measure: Measure,
+    pub growth: Growth,
     pub deadline: Option<NaiveDate>,
     pub baseline: Option<Observation>,
     pub units: Vec<String>,
@@ -496,12 +500,25 @@ fn check_metrics(
                 );
                 continue;
             }
+            let rollup = match m.rollup.as_ref().map(|r| (r, r.get_ref().as_str())) {
+                None => m.unit != "%",
+                Some((_, "sum")) => true,
+                Some((_, "none")) => false,
+                Some((r, other)) => {
+                    errors.push(
+                        src.error(r.span(), format!("unknown rollup `{other}`"))
+                            .help("use \"sum\" (counts, populations) or \"none\" (rates)"),
+                    );
+                    false
+                }
+            };
             out.push((
                 Metric {
                     id: id.clone(),
                     name: m.name.clone(),
                     en: m.en.clone(),
                     unit: m.unit.clone(),
+                    rollup,
                 },
                 src.path.clone(),
             ));
@@ -513,6 +530,7 @@ fn check_metrics(
             name: "常住人口".into(),
             en: "residents".into(),
             unit: "人".into(),
+            rollup: true,
         },
         String::new(),
     ));
@@ -908,6 +926,16 @@ fn check_policy(
                 None
             }),
         };
+        let growth = match &t.growth {
+            None => Growth::Linear,
+            Some(g) => Growth::parse(g.get_ref()).unwrap_or_else(|| {
+                errors.push(
+                    src.error(g.span(), format!("unknown growth `{}`", g.get_ref()))
+                        .help("use linear or compound"),
+                );
+                Growth::Linear
+            }),
+        };
         let deadline = t.deadline.as_ref().and_then(|d| due(d, errors));
         let baseline = t.baseline.as_ref().and_then(|b| {
             date_of(src, &b.date)
@@ -939,6 +967,7 @@ fn check_policy(
                 bounds,
                 thresholds,
                 measure,
+                growth,
                 deadline,
                 baseline,
                 units,

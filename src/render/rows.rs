@@ -2,6 +2,7 @@
 
 use super::{Row, light_word, num, opt};
 use crate::judge::task::Light;
+use crate::judge::trend::Pace;
 use crate::report::{GapRow, TaskRow, UnitSummary};
 
 impl Row for TaskRow {
@@ -87,6 +88,7 @@ impl Row for GapRow {
         "unit_id",
         "metric",
         "measure",
+        "summary",
         "actual",
         "min",
         "max",
@@ -97,6 +99,14 @@ impl Row for GapRow {
         "deadline",
         "missed",
         "data_date",
+        "stale",
+        "partial",
+        "reported",
+        "units_short",
+        "units_total",
+        "trend",
+        "projected",
+        "reaches_on",
     ];
 
     fn record(&self) -> Vec<String> {
@@ -108,6 +118,7 @@ impl Row for GapRow {
             self.unit_id.clone(),
             self.metric.clone(),
             self.measure.to_string(),
+            self.summary.to_string(),
             opt(&self.actual),
             opt(&self.min),
             opt(&self.max),
@@ -118,28 +129,51 @@ impl Row for GapRow {
             opt(&self.deadline),
             self.missed.to_string(),
             opt(&self.data_date),
+            self.stale.to_string(),
+            self.partial.to_string(),
+            opt(&self.reported),
+            opt(&self.units_short),
+            opt(&self.units_total),
+            self.trend
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_default(),
+            opt(&self.projected),
+            opt(&self.reaches_on),
         ]
     }
 
     fn table_header() -> Vec<&'static str> {
         vec![
             "light", "policy", "target", "unit", "actual", "min", "max", "gap", "status",
-            "deadline",
+            "deadline", "trend",
         ]
     }
 
     fn table_cells(&self) -> Vec<String> {
+        let trend = match (self.trend, &self.reaches_on) {
+            (Some(Pace::Achieved), _) | (None, None) => String::new(),
+            (Some(p), Some(on)) => {
+                format!("{} (reaches {})", p.as_str().replace('_', " "), &on[..7])
+            }
+            (Some(p), None) => format!("{} (not at this pace)", p.as_str().replace('_', " ")),
+            (None, Some(on)) => format!("reaches {}", &on[..7]),
+        };
         vec![
             light_word(self.light).to_string(),
             self.policy.clone(),
             self.title.clone(),
-            self.unit.clone(),
+            if self.summary {
+                format!("{} (all)", self.unit)
+            } else {
+                self.unit.clone()
+            },
             num(self.actual),
             num(self.min),
             num(self.max),
             self.gap_text.clone(),
             self.status.as_str().replace('_', " "),
             self.deadline.clone().unwrap_or_else(|| "standing".into()),
+            trend,
         ]
     }
 

@@ -1,0 +1,230 @@
+//! A unit's figure for a metric at a date: its own latest observation, or else the sum of
+//! the figures of the areas below it (community → street → district → city → province).
+//!
+//! Population is a stock, so each unit contributes its latest value at or before the date,
+//! never a sum over time. A per-capita ratio for a parent is recomputed from the summed
+//! numerator and summed denominator by the caller, never averaged from children's ratios.
+
+use crate::model::Observation;
+use crate::registry::Registry;
+use chrono::NaiveDate;
+use std::collections::HashMap;
+
+/// Observations by (metric, unit), oldest first.
+pub type History = HashMap<(String, String), Vec<Observation>>;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Figure {
+    pub value: f64,
+    /// The oldest observation the figure rests on: how fresh it is.
+    pub oldest: NaiveDate,
+    /// For a sum: the areas directly below that reported, of how many there are.
+    pub reported: usize,
+    pub expected: usize,
+    /// Some area anywhere below did not report: the sum is a lower bound.
+    pub partial: bool,
+}
+
+/// The latest observation at or before `at` in a series sorted by date.
+pub fn latest_at(series: &[Observation], at: NaiveDate) -> Option<Observation> {
+    let n = series.partition_point(|o| o.date <= at);
+    n.checked_sub(1).map(|i| series[i])
+}
+
+/// The figure of `metric` for `unit` at `at`; `rollup` says whether the metric sums.
+pub fn figure(
+    registry: &Registry,
+    history: &History,
+    metric: &str,
+    rollup: bool,
+    unit: &str,
+    at: NaiveDate,
+) -> Option<Figure> {
+    figure_within(
+        registry,
+        history,
+        metric,
+        rollup,
+        unit,
+        at,
+        registry.units().len(),
+    )
+}
+
+fn figure_within(
+    registry: &Registry,
+    history: &History,
+    metric: &str,
+    rollup: bool,
+    unit: &str,
+    at: NaiveDate,
+    depth: usize,
+) -> Option<Figure> {
+    let own = history
+        .get(&(metric.to_string(), unit.to_string()))
+        .and_then(|s| latest_at(s, at));
+    if let Some(o) = own {
+        return Some(Figure {
+            value: o.value,
+            oldest: o.date,
+            reported: 0,
+            expected: 0,
+            partial: false,
+        });
+    }
+    if !rollup || depth == 0 {
+        return None;
+    }
+    let children = registry.child_areas(unit);
+    let figures: Vec<Figure> = children
+        .iter()
+        .filter_map(|c| figure_within(registry, history, metric, rollup, &c.id, at, depth - 1))
+        .collect();
+    let oldest = figures.iter().map(|f| f.oldest).min()?;
+    Some(Figure {
+        value: figures.iter().map(|f| f.value).sum(),
+        oldest,
+        reported: figures.len(),
+        expected: children.len(),
+        partial: figures.len() < children.len() || figures.iter().any(|f| f.partial),
+    })
+}
+
+/// The dates on which `unit`'s figure for `metric` can change: its own observations, or
+/// those of the areas below it.
+pub fn dates(
+    registry: &Registry,
+    history: &History,
+    metric: &str,
+    rollup: bool,
+    unit: &str,
+) -> Vec<NaiveDate> {
+    let key = (metric.to_string(), unit.to_string());
+    if let Some(s) = history.get(&key) {
+        return s.iter().map(|o| o.date).collect();
+    }
+    if !rollup {
+        return Vec::new();
+    }
+    let mut out: Vec<NaiveDate> = registry
+        .descendants(unit)
+        .iter()
+        .filter_map(|u| history.get(&(metric.to_string(), u.id.clone())))
+        .flat_map(|s| s.iter().map(|o| o.date))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Level, Unit};
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn unit(id: &str, level: Level, parent: Option<&str>) -> Unit {
+        Unit {
+            id: id.into(),
+            name: id.into(),
+            level,
+            kind: None,
+            parent: parent.map(Into::into),
+        }
+    }
+
+    /// A city with two districts; district a has two streets, b reports itself.
+    fn tree() -> Registry {
+        Registry::new(
+            vec![
+                unit("city", Level::City, None),
+                unit("a", Level::District, Some("city")),
+                unit("a1", Level::Street, Some("a")),
+                unit("a2", Level::Street, Some("a")),
+                unit("b", Level::District, Some("city")),
+                unit("bureau", Level::Department, Some("city")),
+            ],
+            vec![],
+        )
+    }
+
+    fn obs(h: &mut History, metric: &str, unit: &str, date: &str, value: f64) {
+        h.entry((metric.into(), unit.into()))
+            .or_default()
+            .push(Observation {
+                date: day(date),
+                value,
+            });
+    }
+
+    #[test]
+    fn counts_sum_up_the_tree_and_departments_do_not_count() {
+        let r = tree();
+        let mut h = History::new();
+        obs(&mut h, "workers", "a1", "2024-06-30", 10.0);
+        obs(&mut h, "workers", "a2", "2024-05-31", 5.0);
+        obs(&mut h, "workers", "b", "2024-06-30", 7.0);
+        let f = figure(&r, &h, "workers", true, "city", day("2024-06-30")).unwrap();
+        assert_eq!(f.value, 22.0);
+        assert_eq!(f.oldest, day("2024-05-31"));
+        assert_eq!((f.reported, f.expected, f.partial), (2, 2, false));
+        let a = figure(&r, &h, "workers", true, "a", day("2024-06-30")).unwrap();
+        assert_eq!(a.value, 15.0);
+    }
+
+    #[test]
+    fn population_is_a_stock_the_latest_value_not_a_sum_over_time() {
+        let r = tree();
+        let mut h = History::new();
+        obs(&mut h, "population", "a1", "2020-11-01", 1000.0);
+        obs(&mut h, "population", "a1", "2023-12-31", 1100.0);
+        obs(&mut h, "population", "a2", "2020-11-01", 500.0);
+        obs(&mut h, "population", "b", "2020-11-01", 700.0);
+        let f = figure(&r, &h, "population", true, "city", day("2024-06-30")).unwrap();
+        assert_eq!(f.value, 2300.0);
+        let then = figure(&r, &h, "population", true, "city", day("2021-01-01")).unwrap();
+        assert_eq!(then.value, 2200.0);
+        assert!(figure(&r, &h, "population", true, "city", day("2019-01-01")).is_none());
+    }
+
+    #[test]
+    fn a_unit_that_did_not_report_makes_the_sum_partial() {
+        let r = tree();
+        let mut h = History::new();
+        obs(&mut h, "workers", "a1", "2024-06-30", 10.0);
+        obs(&mut h, "workers", "b", "2024-06-30", 7.0);
+        let f = figure(&r, &h, "workers", true, "city", day("2024-06-30")).unwrap();
+        assert_eq!(f.value, 17.0);
+        assert_eq!((f.reported, f.expected), (2, 2));
+        assert!(f.partial, "street a2 of district a did not report");
+        let a = figure(&r, &h, "workers", true, "a", day("2024-06-30")).unwrap();
+        assert_eq!((a.reported, a.expected, a.partial), (1, 2, true));
+    }
+
+    #[test]
+    fn a_units_own_figure_stands_and_rates_do_not_sum() {
+        let r = tree();
+        let mut h = History::new();
+        obs(&mut h, "workers", "a", "2024-06-30", 100.0);
+        obs(&mut h, "workers", "a1", "2024-06-30", 10.0);
+        let a = figure(&r, &h, "workers", true, "a", day("2024-06-30")).unwrap();
+        assert_eq!(a.value, 100.0);
+        obs(&mut h, "rate", "a1", "2024-06-30", 90.0);
+        obs(&mut h, "rate", "a2", "2024-06-30", 95.0);
+        assert!(figure(&r, &h, "rate", false, "a", day("2024-06-30")).is_none());
+    }
+
+    #[test]
+    fn the_dates_of_a_sum_are_those_of_the_units_below() {
+        let r = tree();
+        let mut h = History::new();
+        obs(&mut h, "workers", "a1", "2024-01-31", 1.0);
+        obs(&mut h, "workers", "a2", "2024-02-29", 1.0);
+        obs(&mut h, "workers", "a1", "2024-02-29", 2.0);
+        let d = dates(&r, &h, "workers", true, "a");
+        assert_eq!(d, [day("2024-01-31"), day("2024-02-29")]);
+    }
+}

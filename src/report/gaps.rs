@@ -1,0 +1,444 @@
+//! Target gaps: every target judged for every unit it applies to — where it stands, what
+//! exactly is missing, and whether the current pace meets the deadline.
+
+use super::Filter;
+use crate::index::snapshot::{Snapshot, TargetInfo};
+use crate::judge::rollup::{Figure, dates, figure};
+use crate::judge::target::{Judgement, TargetStatus, judge_ratio, judge_value};
+use crate::judge::task::Light;
+use crate::judge::trend::{Pace, trend};
+use crate::model::{Bounds, Measure};
+use chrono::{Months, NaiveDate};
+use serde::Serialize;
+
+/// One target judged for one unit, or for a whole scope (totals, coverage, and the summary
+/// of a target that applies to each of many units).
+#[derive(Debug, Clone, Serialize)]
+pub struct GapRow {
+    pub policy: String,
+    pub target: String,
+    pub title: String,
+    pub unit: String,
+    pub unit_id: String,
+    pub metric: String,
+    pub measure: &'static str,
+    /// A roll-up of the rows of this target for the units in view.
+    pub summary: bool,
+    pub actual: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// In the numerator's unit: positive = that many more needed, negative = too many.
+    /// For a summary or coverage: the total shortfall, or the units short.
+    pub gap: Option<f64>,
+    pub gap_text: String,
+    pub status: TargetStatus,
+    /// Red: missed; yellow: not met yet, or no data; green: met.
+    pub light: Light,
+    pub deadline: Option<String>,
+    /// Unmet and the deadline has passed (or the target is a standing norm).
+    pub missed: bool,
+    /// The oldest observation the reported figure (the numerator) rests on.
+    pub data_date: Option<String>,
+    /// The data is older than the workspace's `stale_after_months`.
+    pub stale: bool,
+    /// Some unit below did not report: a sum is a lower bound, so it is never "met".
+    pub partial: bool,
+    /// For sums: the units directly below that reported, "4 of 6".
+    pub reported: Option<String>,
+    /// For summaries and coverage: units short of the bound, of how many.
+    pub units_short: Option<usize>,
+    pub units_total: Option<usize>,
+    pub trend: Option<Pace>,
+    /// The value at the deadline at the current pace.
+    pub projected: Option<f64>,
+    /// When the current pace reaches the bound.
+    pub reaches_on: Option<String>,
+}
+
+fn fmt_num(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{}", v.round() as i64)
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// The phrase a person acts on: "needs 37 more community workers".
+fn gap_phrase(s: &Snapshot, t: &TargetInfo, j: &Judgement) -> String {
+    let metric = s.registry.metric(&t.metric);
+    let noun = metric.map_or(t.metric.as_str(), |m| m.en.as_str());
+    let percent = metric.is_some_and(|m| m.unit == "%") && t.per.is_none();
+    match (j.status, j.gap) {
+        (TargetStatus::NoData, _) => "no data".to_string(),
+        (_, Some(g)) if percent && g > 0.0 => format!("{} percentage points short", fmt_num(g)),
+        (_, Some(g)) if percent && g < 0.0 => format!("{} percentage points over", fmt_num(-g)),
+        (_, Some(g)) if g > 0.0 => format!("needs {} more {noun}", fmt_num(g)),
+        // "At most 0 villages lacking X": what is over is what remains to be done.
+        (_, Some(g)) if g < 0.0 && t.per.is_none() && j.actual == Some(-g) => {
+            format!("{} {noun} remain", fmt_num(-g))
+        }
+        (_, Some(g)) if g < 0.0 => format!("{} {noun} over the maximum", fmt_num(-g)),
+        _ => String::new(),
+    }
+}
+
+/// A target judged for one unit at one date, from figures rolled up the tree.
+struct Reading {
+    j: Judgement,
+    oldest: Option<NaiveDate>,
+    partial: bool,
+    reported: Option<(usize, usize)>,
+}
+
+fn rolls_up(s: &Snapshot, metric: &str) -> bool {
+    s.registry.metric(metric).is_some_and(|m| m.rollup)
+}
+
+fn read(s: &Snapshot, t: &TargetInfo, unit: &str, bounds: Bounds, at: NaiveDate) -> Reading {
+    let fig = |metric: &str| {
+        figure(
+            &s.registry,
+            &s.history,
+            metric,
+            rolls_up(s, metric),
+            unit,
+            at,
+        )
+    };
+    let num = fig(&t.metric);
+    let den = t.per.as_ref().map(|(m, _)| fig(m));
+    let j = match (&t.per, den) {
+        (Some((_, scale)), Some(den)) => {
+            judge_ratio(bounds, *scale, num.map(|f| f.value), den.map(|f| f.value))
+        }
+        _ => judge_value(bounds, num.map(|f| f.value)),
+    };
+    let figures: Vec<Figure> = num.into_iter().chain(den.flatten()).collect();
+    let partial = figures.iter().any(|f| f.partial);
+    let mut j = j;
+    if partial && j.status == TargetStatus::Met {
+        j.status = TargetStatus::NoData;
+    }
+    Reading {
+        j,
+        // Freshness is that of the reported figure; a population comes from a census.
+        oldest: num.map(|f| f.oldest),
+        partial,
+        reported: num
+            .filter(|f| f.expected > 0)
+            .map(|f| (f.reported, f.expected)),
+    }
+}
+
+/// The trend of one unit's actual value towards the bound it misses.
+fn pace(
+    s: &Snapshot,
+    t: &TargetInfo,
+    unit: &str,
+    bounds: Bounds,
+    now: &Reading,
+) -> Option<crate::judge::trend::Trend> {
+    let actual = now.j.actual?;
+    let goal = match (bounds.min, bounds.max) {
+        (Some(min), _) if actual < min => min,
+        (_, Some(max)) if actual > max => max,
+        (Some(min), _) => min,
+        (_, Some(max)) => max,
+        _ => return None,
+    };
+    let points: Vec<(NaiveDate, f64)> = dates(
+        &s.registry,
+        &s.history,
+        &t.metric,
+        rolls_up(s, &t.metric),
+        unit,
+    )
+    .into_iter()
+    .filter(|d| *d <= s.as_of)
+    .filter_map(|d| {
+        let r = read(s, t, unit, bounds, d);
+        r.j.actual.filter(|_| !r.partial).map(|a| (d, a))
+    })
+    .collect();
+    let now_point = *points.last()?;
+    let start = match t.baseline {
+        // A baseline is one figure: it describes a target on one unit.
+        Some(b) if t.units.len() == 1 && b.date < points[0].0 => (b.date, b.value),
+        _ => points[0],
+    };
+    trend(
+        start,
+        now_point,
+        goal,
+        t.deadline,
+        t.growth,
+        now.j.status == TargetStatus::Met,
+    )
+}
+
+struct Row<'a> {
+    s: &'a Snapshot,
+    t: &'a TargetInfo,
+    overdue: bool,
+    stale_before: NaiveDate,
+}
+
+impl Row<'_> {
+    fn make(&self, unit: &str, bounds: Bounds, j: Judgement, gap_text: String) -> GapRow {
+        let (s, t) = (self.s, self.t);
+        GapRow {
+            policy: t.policy.clone(),
+            target: t.id.clone(),
+            title: t.title.clone(),
+            unit: s.registry.name(unit).to_string(),
+            unit_id: unit.to_string(),
+            metric: t.metric.clone(),
+            measure: t.measure.as_str(),
+            summary: false,
+            actual: j.actual,
+            min: bounds.min,
+            max: bounds.max,
+            gap: j.gap,
+            gap_text,
+            status: j.status,
+            light: match j.status {
+                TargetStatus::Met => Light::Green,
+                TargetStatus::Unmet if self.overdue => Light::Red,
+                _ => Light::Yellow,
+            },
+            deadline: t.deadline.map(|d| d.to_string()),
+            missed: j.status == TargetStatus::Unmet && self.overdue,
+            data_date: None,
+            stale: false,
+            partial: false,
+            reported: None,
+            units_short: None,
+            units_total: None,
+            trend: None,
+            projected: None,
+            reaches_on: None,
+        }
+    }
+
+    /// The row of one unit, with freshness, completeness and trend.
+    fn unit(&self, unit: &str, bounds: Bounds) -> GapRow {
+        let r = read(self.s, self.t, unit, bounds, self.s.as_of);
+        let mut text = gap_phrase(self.s, self.t, &r.j);
+        if let Some((k, n)) = r.reported.filter(|_| r.partial) {
+            text += &format!(" ({k} of {n} units reported)");
+        }
+        let stale = r.oldest.is_some_and(|d| d < self.stale_before);
+        if stale {
+            text += &format!(
+                " (data from {})",
+                r.oldest.map(|d| d.to_string()).unwrap_or_default()
+            );
+        }
+        let trend = pace(self.s, self.t, unit, bounds, &r);
+        let mut row = self.make(unit, bounds, r.j, text.trim().to_string());
+        row.data_date = r.oldest.map(|d| d.to_string());
+        row.stale = stale;
+        row.partial = r.partial;
+        row.reported = r.reported.map(|(k, n)| format!("{k} of {n}"));
+        row.trend = trend.and_then(|t| t.pace);
+        row.projected = trend.and_then(|t| t.projected);
+        row.reaches_on = trend.and_then(|t| t.reaches_on).map(|d| d.to_string());
+        row
+    }
+}
+
+/// Every target judged per unit in scope, with a summary row for a target that applies to
+/// each of several units; totals and coverage are judged once per scope.
+pub fn gap_rows(s: &Snapshot, f: &Filter, stale_after_months: u32) -> Vec<GapRow> {
+    let stale_before = s
+        .as_of
+        .checked_sub_months(Months::new(stale_after_months))
+        .unwrap_or(s.as_of);
+    let mut out = Vec::new();
+    for t in &s.targets {
+        if f.policy.as_ref().is_some_and(|p| *p != t.policy) {
+            continue;
+        }
+        let jurisdiction = s
+            .policies
+            .iter()
+            .find(|p| p.id == t.policy)
+            .map_or("", |p| p.jurisdiction.as_str());
+        let rows = Row {
+            s,
+            t,
+            overdue: t.deadline.is_none_or(|d| d < s.as_of),
+            stale_before,
+        };
+        let in_view = |unit: &str| {
+            f.district
+                .as_ref()
+                .is_none_or(|d| s.registry.is_within(unit, d))
+                && f.owner.as_ref().is_none_or(|o| o == unit)
+        };
+        match t.measure {
+            Measure::Each => {
+                let units: Vec<GapRow> = t
+                    .units
+                    .iter()
+                    .filter(|(u, _)| in_view(u))
+                    .map(|(u, b)| rows.unit(u, *b))
+                    .collect();
+                let summary = (t.units.len() > 1 && units.len() > 1).then(|| {
+                    let label = f.district.as_deref().unwrap_or(jurisdiction);
+                    summarize(s, t, &rows, label, &units)
+                });
+                out.extend(units);
+                out.extend(summary);
+            }
+            Measure::Total => {
+                let scope_unit = match t.units.as_slice() {
+                    [(only, _)] => only.as_str(),
+                    _ => jurisdiction,
+                };
+                if !in_view(scope_unit) {
+                    continue;
+                }
+                let readings: Vec<Reading> = t
+                    .units
+                    .iter()
+                    .map(|(u, b)| read(s, t, u, *b, s.as_of))
+                    .collect();
+                let reported = readings.iter().filter(|r| r.j.actual.is_some()).count();
+                let sum = |pick: fn(&Reading) -> Option<f64>| -> Option<f64> {
+                    let values: Vec<f64> = readings.iter().filter_map(pick).collect();
+                    (!values.is_empty()).then(|| values.iter().sum())
+                };
+                // A total needs every unit's figure; the ones given are a lower bound.
+                let num = sum(|r| r.j.actual);
+                let mut j = judge_value(t.bounds, num);
+                let partial = reported < t.units.len() || readings.iter().any(|r| r.partial);
+                if partial && j.status == TargetStatus::Met {
+                    j.status = TargetStatus::NoData;
+                }
+                let mut text = gap_phrase(s, t, &j);
+                if partial && num.is_some() {
+                    text += &format!(" ({reported} of {} units reported)", t.units.len());
+                }
+                let mut row = rows.make(scope_unit, t.bounds, j, text);
+                row.partial = partial;
+                row.reported = Some(format!("{reported} of {}", t.units.len()));
+                row.data_date = readings
+                    .iter()
+                    .filter_map(|r| r.oldest)
+                    .min()
+                    .map(|d| d.to_string());
+                out.push(row);
+            }
+            Measure::Coverage => {
+                if !in_view(jurisdiction) {
+                    continue;
+                }
+                let mut short = Vec::new();
+                let mut no_data = 0;
+                for (unit, bounds) in &t.units {
+                    let r = read(s, t, unit, *bounds, s.as_of);
+                    if r.j.status != TargetStatus::Met {
+                        no_data += usize::from(r.j.status == TargetStatus::NoData);
+                        short.push(s.registry.name(unit).to_string());
+                    }
+                }
+                let n = t.units.len();
+                let j = if no_data == n {
+                    Judgement {
+                        actual: None,
+                        status: TargetStatus::NoData,
+                        gap: None,
+                    }
+                } else {
+                    Judgement {
+                        actual: Some((n - short.len()) as f64 / n as f64 * 100.0),
+                        status: if short.is_empty() {
+                            TargetStatus::Met
+                        } else {
+                            TargetStatus::Unmet
+                        },
+                        gap: Some(short.len() as f64),
+                    }
+                };
+                let text = match j.status {
+                    TargetStatus::NoData => "no data".to_string(),
+                    TargetStatus::Met => String::new(),
+                    TargetStatus::Unmet => {
+                        format!(
+                            "{} of {n} units fall short: {}",
+                            short.len(),
+                            short.join("、")
+                        )
+                    }
+                };
+                let bounds = Bounds {
+                    min: Some(100.0),
+                    max: None,
+                };
+                let mut row = rows.make(jurisdiction, bounds, j, text);
+                row.units_short = Some(short.len());
+                row.units_total = Some(n);
+                out.push(row);
+            }
+        }
+    }
+    out
+}
+
+/// How many of the units fall short and by how much in total: "3 of 12 units fall short;
+/// needs 12 more community social organisations in total".
+fn summarize(s: &Snapshot, t: &TargetInfo, rows: &Row, label: &str, units: &[GapRow]) -> GapRow {
+    let n = units.len();
+    let short: Vec<&GapRow> = units
+        .iter()
+        .filter(|r| r.status == TargetStatus::Unmet)
+        .collect();
+    let no_data = units
+        .iter()
+        .filter(|r| r.status == TargetStatus::NoData)
+        .count();
+    let need: f64 = short
+        .iter()
+        .filter_map(|r| r.gap)
+        .filter(|g| *g > 0.0)
+        .sum();
+    let excess: f64 = -short
+        .iter()
+        .filter_map(|r| r.gap)
+        .filter(|g| *g < 0.0)
+        .sum::<f64>();
+    let status = if !short.is_empty() {
+        TargetStatus::Unmet
+    } else if no_data > 0 {
+        TargetStatus::NoData
+    } else {
+        TargetStatus::Met
+    };
+    let noun = s
+        .registry
+        .metric(&t.metric)
+        .map_or(t.metric.as_str(), |m| m.en.as_str());
+    let mut parts = vec![format!("{} of {n} units fall short", short.len())];
+    if t.per.is_some() || s.registry.metric(&t.metric).is_some_and(|m| m.unit != "%") {
+        if need > 0.0 {
+            parts.push(format!("needs {} more {noun} in total", fmt_num(need)));
+        }
+        if excess > 0.0 {
+            parts.push(format!("{} {noun} over in total", fmt_num(excess)));
+        }
+    }
+    if no_data > 0 {
+        parts.push(format!("{no_data} without data"));
+    }
+    let j = Judgement {
+        actual: None,
+        status,
+        gap: Some(need),
+    };
+    let mut row = rows.make(label, t.bounds, j, parts.join("; "));
+    row.summary = true;
+    row.units_short = Some(short.len());
+    row.units_total = Some(n);
+    row
+}
