@@ -55,6 +55,11 @@ pub struct GapRow {
     pub reaches_on: Option<String>,
 }
 
+/// Rounds away float noise (7.700000000000003) for JSON and CSV, and turns -0 into 0.
+fn tidy(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6 + 0.0
+}
+
 fn fmt_num(v: f64) -> String {
     if (v - v.round()).abs() < 1e-9 {
         format!("{}", v.round() as i64)
@@ -195,10 +200,10 @@ impl Row<'_> {
             metric: t.metric.clone(),
             measure: t.measure.as_str(),
             summary: false,
-            actual: j.actual,
+            actual: j.actual.map(tidy),
             min: bounds.min,
             max: bounds.max,
-            gap: j.gap,
+            gap: j.gap.map(tidy),
             gap_text,
             status: j.status,
             light: match j.status {
@@ -241,7 +246,7 @@ impl Row<'_> {
         row.partial = r.partial;
         row.reported = r.reported.map(|(k, n)| format!("{k} of {n}"));
         row.trend = trend.and_then(|t| t.pace);
-        row.projected = trend.and_then(|t| t.projected);
+        row.projected = trend.and_then(|t| t.projected).map(tidy);
         row.reaches_on = trend.and_then(|t| t.reaches_on).map(|d| d.to_string());
         row
     }
@@ -398,16 +403,10 @@ fn summarize(s: &Snapshot, t: &TargetInfo, rows: &Row, label: &str, units: &[Gap
         .iter()
         .filter(|r| r.status == TargetStatus::NoData)
         .count();
-    let need: f64 = short
-        .iter()
-        .filter_map(|r| r.gap)
-        .filter(|g| *g > 0.0)
-        .sum();
-    let excess: f64 = -short
-        .iter()
-        .filter_map(|r| r.gap)
-        .filter(|g| *g < 0.0)
-        .sum::<f64>();
+    // Folded from +0.0: an empty f64 sum is -0.0.
+    let gaps = short.iter().filter_map(|r| r.gap);
+    let need = gaps.clone().filter(|g| *g > 0.0).fold(0.0, |a, g| a + g);
+    let excess = gaps.filter(|g| *g < 0.0).fold(0.0, |a, g| a - g);
     let status = if !short.is_empty() {
         TargetStatus::Unmet
     } else if no_data > 0 {
@@ -434,7 +433,7 @@ fn summarize(s: &Snapshot, t: &TargetInfo, rows: &Row, label: &str, units: &[Gap
     let j = Judgement {
         actual: None,
         status,
-        gap: Some(need),
+        gap: Some(if need > 0.0 { need } else { -excess }),
     };
     let mut row = rows.make(label, t.bounds, j, parts.join("; "));
     row.summary = true;
