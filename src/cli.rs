@@ -51,8 +51,26 @@ pub enum Command {
     /// Append a status event or an observation to the progress files
     #[command(subcommand)]
     Record(Record),
+    /// Take a monthly return (CSV or Excel .xlsx) into the progress files
+    ///
+    /// A file with any bad cell is refused whole, with every problem named by row and
+    /// column; importing the same file again changes nothing.
+    Import(ImportArgs),
     /// For cron: judge everything, print a summary if anything needs attention, exit 0/1/2
     Check(CheckArgs),
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The return: a .csv (UTF-8) or .xlsx file, anywhere
+    pub file: PathBuf,
+    /// The worksheet to read (default: the first)
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
+    /// The day for rows without a date, or for a file without a date column
+    /// (YYYY-MM-DD, or YYYY-MM for the month's end)
+    #[arg(long, value_name = "DATE", value_parser = as_of)]
+    pub date: Option<NaiveDate>,
 }
 
 #[derive(Args, Clone)]

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod gaps;
+pub mod import;
 pub mod load;
 pub mod overdue;
 pub mod record;
@@ -111,6 +112,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Gaps(args) => gaps::run(&cli, args),
         Command::Record(r) => record::run(&cli, r),
         Command::Check(args) => check::run(&cli, args),
+        Command::Import(args) => import::run(&cli, args),
     }
 }
 

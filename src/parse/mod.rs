@@ -3,6 +3,7 @@
 
 pub mod defs;
 pub mod progress;
+pub mod returns;
 
 use crate::diag::{Diagnostic, Source};
 use crate::judge::deadline::Deadline;
