@@ -96,7 +96,7 @@ pub fn parse_month_day(text: &str) -> Result<(u32, u32), String> {
     Ok((m, d))
 }
 
-pub fn days_in_month(year: i32, month: u32) -> u32 {
+fn days_in_month(year: i32, month: u32) -> u32 {
     last_day_of_month(year, month).day()
 }
 
