@@ -3,23 +3,12 @@
 //! 1,073,315 residents, ⌈18 × 1,073,315 ÷ 10,000⌉ − 1,895 = 37 short of 18 per 10,000; 湖里区
 //! has 310 for 100,000, 10 over the maximum of 30 per 10,000.
 
+mod common;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 /// A fresh copy of a fixture workspace, with its index inside it.
 struct Ws {
@@ -28,11 +17,7 @@ struct Ws {
 
 impl Ws {
     fn new() -> Ws {
-        let dir = TempDir::new().unwrap();
-        copy_dir(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic"),
-            dir.path(),
-        );
+        let dir = common::workspace("basic");
         Ws { dir }
     }
 

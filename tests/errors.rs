@@ -8,6 +8,8 @@
 //! The places below were worked out by hand from the fixture files (lines and columns
 //! count characters from 1; a TOML string's place is its opening quote).
 
+mod common;
+
 use assert_cmd::Command;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -15,31 +17,14 @@ use std::time::Duration;
 use tempfile::TempDir;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/errors")
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        // Skip .govtrack/ and the like, left by running govtrack on a fixture by hand.
-        if entry.file_name().to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            fs::create_dir_all(&dest).unwrap();
-            copy_tree(&entry.path(), &dest);
-        } else {
-            fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
+    common::fixtures().join("errors")
 }
 
 /// Copies the files of fixture `kind` over the workspace in `dir`.
 fn overlay(dir: &Path, kind: &str) {
     let from = fixtures().join(kind);
     assert!(from.is_dir(), "no fixture folder {}", from.display());
-    copy_tree(&from, dir);
+    common::copy_tree(&from, dir);
 }
 
 /// Puts back base's version of `rel`.
@@ -50,7 +35,7 @@ fn restore(dir: &Path, rel: &str) {
 /// A temporary workspace: base, with the files of `kind` (if any) copied over it.
 fn workspace(kind: Option<&str>) -> TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy_tree(&fixtures().join("base"), dir.path());
+    common::copy_tree(&fixtures().join("base"), dir.path());
     if let Some(kind) = kind {
         overlay(dir.path(), kind);
     }

@@ -4,24 +4,13 @@
 //! CSV as text, Excel files with rust_xlsxwriter. Each refused return must exit 2 and leave
 //! nothing under progress/imports.
 
+mod common;
+
 use assert_cmd::Command;
 use rust_xlsxwriter::{ExcelDateTime, Format, Formula, Workbook};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 /// A fresh copy of the basic workspace; commands run inside it, so returns are named by
 /// paths relative to it (`returns/2024-06-思明区.xlsx`), as a person would type them.
@@ -37,11 +26,7 @@ struct Run {
 
 impl Ws {
     fn new() -> Ws {
-        let dir = TempDir::new().unwrap();
-        copy_dir(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/basic"),
-            dir.path(),
-        );
+        let dir = common::workspace("basic");
         std::fs::create_dir_all(dir.path().join("returns")).unwrap();
         Ws { dir }
     }

@@ -17,34 +17,17 @@
 //! 2024-07-01: required pace 6 a year, observed 6.02, 4.01, 2.01 → ratios 1.00, 0.67, 0.33:
 //! on track, needs acceleration, off track; 丙 went from 8 to 12: achieved.
 
+mod common;
+
 use assert_cmd::Command;
 use serde_json::Value;
-use std::path::Path;
 use tempfile::TempDir;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 struct Ws(TempDir);
 
 impl Ws {
     fn new() -> Ws {
-        let dir = TempDir::new().unwrap();
-        copy_dir(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tree"),
-            dir.path(),
-        );
-        Ws(dir)
+        Ws(common::workspace("tree"))
     }
 
     fn raw(&self, args: &[&str]) -> String {

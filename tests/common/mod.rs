@@ -1,0 +1,36 @@
+//! What the integration tests share: fresh copies of the fixture workspaces.
+
+// Each test binary compiles this module and uses a part of it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Copies the files below `from` over `to`, skipping hidden entries (an index left by
+/// running govtrack on a fixture by hand).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// A fresh copy of the fixture workspace `tests/fixtures/<name>`.
+pub fn workspace(name: &str) -> TempDir {
+    let dir = TempDir::new().unwrap();
+    copy_tree(&fixtures().join(name), dir.path());
+    dir
+}
