@@ -1,6 +1,7 @@
 //! The command line: one definition per flag, help text that lists the environment and
 //! exit codes.
 
+use crate::i18n::Lang;
 use crate::judge::deadline::Deadline;
 use crate::render::Format;
 use chrono::NaiveDate;
@@ -17,7 +18,7 @@ Environment:
   GOVTRACK_DB  where the index lives (same as --db); default .govtrack/index.sqlite in the
                workspace. The index is rebuilt from the files whenever needed.
   NO_COLOR     when set and not empty, tables are never coloured
-  LANG         not read yet; output is in English with Chinese names from the manifests";
+  LANG         zh_* (e.g. zh_CN.UTF-8) gives Chinese labels unless --lang says otherwise";
 
 #[derive(Parser)]
 #[command(
@@ -34,6 +35,10 @@ pub struct Cli {
     /// The index database (default: .govtrack/index.sqlite in the workspace)
     #[arg(long, global = true, env = "GOVTRACK_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
+    /// Language of tables, summaries and reports (default: zh when LANG is zh_*, else en);
+    /// JSON keys and CSV headers stay English
+    #[arg(long, global = true, value_enum, value_name = "LANG")]
+    pub lang: Option<Lang>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -58,6 +63,61 @@ pub enum Command {
     Import(ImportArgs),
     /// For cron: judge everything, print a summary if anything needs attention, exit 0/1/2
     Check(CheckArgs),
+    /// The monthly digest: counts, worst units, overdue by lead unit, due soon, target gaps,
+    /// recurring reports missed, phases
+    Report(DigestArgs),
+}
+
+/// The formats of the digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DigestFormat {
+    Md,
+    Html,
+    Xlsx,
+    Json,
+}
+
+impl DigestFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            DigestFormat::Md => "md",
+            DigestFormat::Html => "html",
+            DigestFormat::Xlsx => "xlsx",
+            DigestFormat::Json => "json",
+        }
+    }
+
+    /// The format a file name asks for by its extension.
+    pub fn from_path(path: &std::path::Path) -> Option<DigestFormat> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        [
+            DigestFormat::Md,
+            DigestFormat::Html,
+            DigestFormat::Xlsx,
+            DigestFormat::Json,
+        ]
+        .into_iter()
+        .find(|f| f.extension() == ext)
+    }
+}
+
+#[derive(Args)]
+pub struct DigestArgs {
+    /// Judge as of this date (YYYY-MM-DD, or YYYY-MM for the month's end); default today
+    #[arg(long, value_name = "DATE", value_parser = as_of, conflicts_with = "month")]
+    pub as_of: Option<NaiveDate>,
+    /// The month of the digest, judged at its last day (same as --as-of YYYY-MM)
+    #[arg(long, value_name = "YYYY-MM", value_parser = month)]
+    pub month: Option<NaiveDate>,
+    #[arg(long, value_enum, default_value_t = DigestFormat::Md)]
+    pub format: DigestFormat,
+    /// Write to this file (atomically) instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// The target whose trend is charted, as POLICY/TARGET (default: the unit furthest
+    /// behind its pace)
+    #[arg(long, value_name = "POLICY/TARGET")]
+    pub trend: Option<String>,
 }
 
 #[derive(Args)]
@@ -90,6 +150,12 @@ pub struct ReportArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// With --format csv: start with the UTF-8 byte-order mark Excel needs to read Chinese
+    #[arg(long)]
+    pub bom: bool,
+    /// Write to this file (atomically) instead of standard output; required for xlsx
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -97,6 +163,10 @@ pub struct CheckArgs {
     /// Judge as of this date (YYYY-MM-DD, or YYYY-MM for the month's end); default today
     #[arg(long, value_name = "DATE", value_parser = as_of)]
     pub as_of: Option<NaiveDate>,
+    /// Also write the digest: into a folder (every format, named by date), or to a file
+    /// whose extension gives the format
+    #[arg(long, value_name = "DIR|FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -134,6 +204,13 @@ pub enum Record {
         #[arg(long, default_value = "")]
         source: String,
     },
+}
+
+fn month(s: &str) -> Result<NaiveDate, String> {
+    match Deadline::parse(s)? {
+        d @ Deadline::Month { .. } => Ok(d.due()),
+        _ => Err(format!("`{s}` is not a month: write YYYY-MM")),
+    }
 }
 
 fn as_of(s: &str) -> Result<NaiveDate, String> {

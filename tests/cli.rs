@@ -32,7 +32,9 @@ impl Ws {
     fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::cargo_bin("govtrack").unwrap();
         c.arg("--workspace").arg(self.dir.path()).args(args);
-        c.env_remove("GOVTRACK_DB").env("NO_COLOR", "1");
+        common::english(&mut c)
+            .env_remove("GOVTRACK_DB")
+            .env("NO_COLOR", "1");
         c
     }
 
@@ -165,11 +167,11 @@ fn overdue_as_a_table_and_as_csv() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "policy,task,number,title,unit,unit_id,lead,support,deadline,light,status,days_overdue,days_left,done_on,days_late,progress,note"
+        "policy,task,number,title,unit,unit_id,lead,support,deadline,recurring,light,status,days_overdue,days_left,done_on,days_late,progress,note"
     );
     assert_eq!(
         lines.next().unwrap(),
-        "plan,t1,1,健全自治组织,湖里区,xm-huli,湖里区,厦门市民政局基层政权建设和社区治理处,2024-05-31,red,overdue,30,,,,in_progress,正在补选"
+        "plan,t1,1,健全自治组织,湖里区,xm-huli,湖里区,厦门市民政局基层政权建设和社区治理处,2024-05-31,false,red,overdue,30,,,,in_progress,正在补选"
     );
     assert_eq!(lines.next(), None);
 }

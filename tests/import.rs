@@ -36,8 +36,8 @@ impl Ws {
     }
 
     fn run(&self, args: &[&str]) -> Run {
-        let out = Command::cargo_bin("govtrack")
-            .unwrap()
+        let mut cmd = Command::cargo_bin("govtrack").unwrap();
+        let out = common::english(&mut cmd)
             .current_dir(self.dir.path())
             .arg("--workspace")
             .arg(self.dir.path())

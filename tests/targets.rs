@@ -31,8 +31,8 @@ impl Ws {
     }
 
     fn raw(&self, args: &[&str]) -> String {
-        let out = Command::cargo_bin("govtrack")
-            .unwrap()
+        let mut cmd = Command::cargo_bin("govtrack").unwrap();
+        let out = common::english(&mut cmd)
             .arg("--workspace")
             .arg(self.0.path())
             .args(args)

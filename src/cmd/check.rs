@@ -1,49 +1,81 @@
 //! `govtrack check`: the cron entry point. Silent with exit 0 when nothing needs
-//! attention; a short summary and exit 1 when something does.
+//! attention; a short summary and exit 1 when something does. With `--out` it also writes
+//! the month's digest, whatever the findings.
 
+use super::report::{build, write_digest};
 use super::{Ctx, exit, print};
 use crate::cli::{CheckArgs, Cli};
+use crate::i18n::Lang;
 use crate::judge::target::TargetStatus;
-use crate::judge::task::Light;
-use crate::report::{Filter, gap_rows, has_findings, task_rows, unit_summaries};
+use crate::report::has_findings;
 use anyhow::Result;
+use std::fmt::Write;
 use std::process::ExitCode;
 
 pub fn run(cli: &Cli, args: &CheckArgs) -> Result<ExitCode> {
     let ctx = Ctx::open(cli)?;
-    let s = ctx.snapshot(args.as_of)?;
-    let all = Filter::default();
-    let tasks = task_rows(&s, &all, ctx.ws.due_soon_days);
-    let gaps = gap_rows(&s, &all, ctx.ws.stale_after_months);
-    let findings = has_findings(&tasks, &gaps);
-    if !findings {
+    let d = build(&ctx, args.as_of, None)?;
+    let written = match &args.out {
+        Some(out) => write_digest(&d, out)?,
+        None => Vec::new(),
+    };
+    let tasks: Vec<_> = d.overdue.iter().flat_map(|g| &g.tasks).cloned().collect();
+    if !has_findings(&tasks, &d.gaps) {
         return Ok(exit(false));
     }
-    let red = tasks.iter().filter(|t| t.light == Light::Red).count();
-    let yellow = tasks.iter().filter(|t| t.light == Light::Yellow).count();
-    let missed: Vec<_> = gaps.iter().filter(|g| g.missed).collect();
-    let no_data = gaps
+    let red = tasks.len();
+    let yellow = d.due_soon.len();
+    let missed: Vec<_> = d.gaps.iter().filter(|g| g.missed && !g.summary).collect();
+    let no_data = d
+        .gaps
         .iter()
-        .filter(|g| g.status == TargetStatus::NoData)
+        .filter(|g| g.status == TargetStatus::NoData && !g.summary)
         .count();
-    let mut out = format!("govtrack check as of {}: needs attention\n", s.as_of);
-    let worst: Vec<String> = unit_summaries(&tasks, &gaps)
+    let worst: Vec<String> = d
+        .units
         .iter()
         .filter(|u| u.overdue > 0)
         .take(5)
         .map(|u| format!("{} {}", u.unit, u.overdue))
         .collect();
-    out += &format!("  overdue: {red} task instances");
+    let l = ctx.lang;
+    let mut out = String::new();
+    let _ = match l {
+        Lang::En => writeln!(out, "govtrack check as of {}: needs attention", d.as_of),
+        Lang::Zh => writeln!(out, "govtrack 督查(截至{}):有需要关注的事项", d.as_of),
+    };
+    let _ = match l {
+        Lang::En => write!(out, "  overdue: {red} task instances"),
+        Lang::Zh => write!(out, "  逾期任务:{red}项"),
+    };
     if !worst.is_empty() {
-        out += &format!(" (most: {})", worst.join(", "));
+        let _ = match l {
+            Lang::En => write!(out, " (most: {})", worst.join(", ")),
+            Lang::Zh => write!(out, "(最多:{})", worst.join("、")),
+        };
     }
-    out += &format!("\n  due within {} days: {yellow}\n", ctx.ws.due_soon_days);
-    out += &format!("  targets missed: {}\n", missed.len());
+    let _ = match l {
+        Lang::En => writeln!(out, "\n  due within {} days: {yellow}", d.due_soon_days),
+        Lang::Zh => writeln!(out, "\n  {}天内到期:{yellow}项", d.due_soon_days),
+    };
+    let _ = match l {
+        Lang::En => writeln!(out, "  targets missed: {}", missed.len()),
+        Lang::Zh => writeln!(out, "  逾期未达标的目标:{}项", missed.len()),
+    };
     for g in missed.iter().take(10) {
-        out += &format!("    {}: {} — {}\n", g.unit, g.title, g.gap_text);
+        let _ = writeln!(out, "    {}: {} — {}", g.unit, g.title, g.gap_text);
     }
-    out += &format!("  targets without data: {no_data}\n");
-    out += "details: govtrack overdue; govtrack gaps\n";
+    let _ = match l {
+        Lang::En => writeln!(out, "  targets without data: {no_data}"),
+        Lang::Zh => writeln!(out, "  无数据的目标:{no_data}项"),
+    };
+    for w in &written {
+        let _ = writeln!(out, "{}{w}", l.pick("digest: ", "月报:"));
+    }
+    out += l.pick(
+        "details: govtrack overdue; govtrack gaps\n",
+        "详情:govtrack overdue;govtrack gaps\n",
+    );
     print(&out)?;
     Ok(exit(true))
 }

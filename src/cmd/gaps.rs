@@ -1,8 +1,7 @@
 //! `govtrack gaps`: each target per unit, with the shortfall in what people act on.
 
-use super::{Ctx, filter, print};
+use super::{Ctx, emit, filter};
 use crate::cli::{Cli, ReportArgs};
-use crate::render;
 use crate::report::gap_rows;
 use anyhow::Result;
 use std::process::ExitCode;
@@ -10,7 +9,7 @@ use std::process::ExitCode;
 pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
     let ctx = Ctx::open(cli)?;
     let s = ctx.snapshot(args.as_of)?;
-    let rows = gap_rows(&s, &filter(&s, args)?, ctx.ws.stale_after_months);
-    print(&render::rows(&rows, args.format)?)?;
+    let rows = gap_rows(&s, &filter(&s, args)?, ctx.ws.stale_after_months, ctx.lang);
+    emit(&rows, args, ctx.lang, ctx.lang.pick("Gaps", "目标差距"))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -16,9 +16,8 @@ use crate::parse::returns::{self, Observation, Options};
 use crate::registry::Registry;
 use anyhow::{Context, Result, bail};
 use rusqlite::params;
-use std::fs::{self, File};
+use std::fs;
 use std::io::{IsTerminal, Write};
-use std::path::Path;
 use std::process::ExitCode;
 
 /// How many problems are shown before the rest are only counted.
@@ -106,11 +105,12 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> Result<ExitCode> {
             .unwrap_or_default()
     });
 
-    write_atomically(&path, text.as_bytes()).with_context(|| format!("cannot write {rel}"))?;
+    crate::workspace::write_atomically(&path, text.as_bytes())
+        .with_context(|| format!("cannot write {rel}"))?;
     if let Err(e) = ctx.index.refresh(&ctx.ws) {
         // Leave the workspace as it was.
         match &old {
-            Some(b) => write_atomically(&path, b),
+            Some(b) => crate::workspace::write_atomically(&path, b),
             None => fs::remove_file(&path),
         }
         .with_context(|| format!("cannot restore {rel} after a failed refresh"))?;
@@ -255,33 +255,6 @@ fn warn_conflicts(ctx: &Ctx, rel: &str) -> Result<()> {
             "warning: {other} gives another value for {n} of these (same metric, unit and date); \
              correct or delete the outdated one"
         );
-    }
-    Ok(())
-}
-
-/// Writes a temporary file next to `path`, flushes it to disk and renames it over `path`,
-/// so that a reader sees the old file or the new one, never half of one. The temporary
-/// name starts with a dot, which the index passes over.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let written = File::create(&tmp).and_then(|mut f| {
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    });
-    if written.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    written?;
-    // Make the rename itself durable; not every platform can open a folder.
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
     }
     Ok(())
 }

@@ -6,22 +6,25 @@ pub mod import;
 pub mod load;
 pub mod overdue;
 pub mod record;
+pub mod report;
 pub mod status;
 
 use crate::cli::{Cli, Command, ReportArgs};
+use crate::i18n::Lang;
 use crate::index::snapshot::{self, Snapshot};
 use crate::index::{Index, Refresh};
 use crate::registry::{Registry, Unresolved};
 use crate::report::Filter;
 use crate::workspace::Workspace;
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 /// An open workspace with its index brought up to date.
 pub struct Ctx {
     pub ws: Workspace,
+    pub lang: Lang,
     pub index: Index,
     pub refresh: Refresh,
 }
@@ -30,13 +33,42 @@ impl Ctx {
     pub fn open(cli: &Cli) -> Result<Ctx> {
         let ws = Workspace::locate(cli.workspace.as_deref())?;
         let (mut index, rebuilt) = Index::open(&ws.db_path(cli.db.as_deref()))?;
-        let mut refresh = index.refresh(&ws)?;
+        let mut refresh = index.refresh_with(&ws, &mut progress_bar())?;
         refresh.rebuilt = rebuilt;
-        Ok(Ctx { ws, index, refresh })
+        Ok(Ctx {
+            ws,
+            lang: Lang::resolve(cli.lang),
+            index,
+            refresh,
+        })
     }
 
     pub fn snapshot(&self, as_of: Option<NaiveDate>) -> Result<Snapshot> {
         snapshot::load(self.index.conn(), as_of.unwrap_or_else(today))
+    }
+}
+
+/// A progress bar for a long load, drawn only on a terminal (never under cron) and only
+/// when there is more than a handful of files to read.
+fn progress_bar() -> impl FnMut(usize, usize, &str) {
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    move |done, total, file| {
+        if total < 20 || !std::io::stderr().is_terminal() {
+            return;
+        }
+        let b = bar.get_or_insert_with(|| {
+            let b = indicatif::ProgressBar::new(total as u64);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("indexing {bar:30} {pos}/{len} {msg}")
+                    .expect("a valid template"),
+            );
+            b
+        });
+        b.set_position(done as u64 + 1);
+        b.set_message(file.to_string());
+        if done + 1 == total {
+            b.finish_and_clear();
+        }
     }
 }
 
@@ -95,6 +127,31 @@ pub fn filter(s: &Snapshot, args: &ReportArgs) -> Result<Filter> {
     })
 }
 
+/// Writes a report's rows as asked: to a file with --out (an xlsx workbook needs one,
+/// with `sheet` as its sheet's name), else to stdout; CSV may start with the byte-order
+/// mark Excel needs to read Chinese.
+pub fn emit<R: crate::render::Row>(
+    rows: &[R],
+    args: &ReportArgs,
+    lang: Lang,
+    sheet: &str,
+) -> Result<()> {
+    use crate::render::Format;
+    let bytes = match args.format {
+        Format::Xlsx => crate::render::xlsx::rows_xlsx(rows, sheet, lang)?,
+        Format::Csv if args.bom => format!("\u{feff}{}", crate::render::csv(rows)?).into_bytes(),
+        format => crate::render::rows(rows, format, lang)?.into_bytes(),
+    };
+    match &args.out {
+        Some(path) => crate::workspace::write_atomically(path, &bytes)
+            .with_context(|| format!("cannot write {}", path.display())),
+        None if args.format == Format::Xlsx => {
+            bail!("an Excel workbook is written to a file: add --out FILE.xlsx")
+        }
+        None => print(&String::from_utf8(bytes)?),
+    }
+}
+
 /// Writes to stdout; a closed pipe (`| head`) is not an error.
 pub fn print(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
@@ -113,6 +170,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Record(r) => record::run(&cli, r),
         Command::Check(args) => check::run(&cli, args),
         Command::Import(args) => import::run(&cli, args),
+        Command::Report(args) => report::run(&cli, args),
     }
 }
 

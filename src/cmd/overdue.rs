@@ -1,8 +1,9 @@
 //! `govtrack overdue`: what is late, for which unit, owned by whom, by how many days.
 
-use super::{Ctx, exit, filter, print};
+use super::{Ctx, emit, exit, filter, print};
 use crate::cli::{Cli, ReportArgs};
-use crate::render::{self, Format};
+use crate::i18n::Lang;
+use crate::render::Format;
 use crate::report::overdue_rows;
 use anyhow::Result;
 use std::process::ExitCode;
@@ -12,9 +13,12 @@ pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
     let s = ctx.snapshot(args.as_of)?;
     let rows = overdue_rows(&s, &filter(&s, args)?, ctx.ws.due_soon_days);
     if rows.is_empty() && args.format == Format::Table {
-        print(&format!("nothing is overdue as of {}\n", s.as_of))?;
+        print(&match ctx.lang {
+            Lang::En => format!("nothing is overdue as of {}\n", s.as_of),
+            Lang::Zh => format!("截至{},没有逾期任务\n", s.as_of),
+        })?;
     } else {
-        print(&render::rows(&rows, args.format)?)?;
+        emit(&rows, args, ctx.lang, ctx.lang.pick("Overdue", "逾期任务"))?;
     }
     Ok(exit(!rows.is_empty()))
 }

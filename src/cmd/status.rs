@@ -1,7 +1,8 @@
 //! `govtrack status`: one row per unit, or with --district everything for that unit.
 
-use super::{Ctx, filter, print};
+use super::{Ctx, emit, filter, print};
 use crate::cli::{Cli, ReportArgs};
+use crate::i18n::Lang;
 use crate::judge::task::Light;
 use crate::render::{self, Format};
 use crate::report::{GapRow, TaskRow, gap_rows, task_rows, unit_summaries};
@@ -23,9 +24,14 @@ pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
     let s = ctx.snapshot(args.as_of)?;
     let f = filter(&s, args)?;
     let mut tasks = task_rows(&s, &f, ctx.ws.due_soon_days);
-    let gaps = gap_rows(&s, &f, ctx.ws.stale_after_months);
+    let gaps = gap_rows(&s, &f, ctx.ws.stale_after_months, ctx.lang);
     let Some(unit_id) = &f.district else {
-        print(&render::rows(&unit_summaries(&tasks, &gaps), args.format)?)?;
+        emit(
+            &unit_summaries(&tasks, &gaps),
+            args,
+            ctx.lang,
+            ctx.lang.pick("Status", "各单位情况"),
+        )?;
         return Ok(ExitCode::SUCCESS);
     };
     // Most urgent first: red by days late, then yellow by days left, then the rest.
@@ -45,22 +51,34 @@ pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
             tasks: &tasks,
             targets: &gaps,
         })?)?,
-        Format::Csv => print(&render::csv(&tasks)?)?,
+        Format::Csv => emit(&tasks, args, ctx.lang, unit)?,
+        Format::Xlsx => {
+            let Some(path) = &args.out else {
+                anyhow::bail!("an Excel workbook is written to a file: add --out FILE.xlsx");
+            };
+            let bytes = crate::render::xlsx::unit_status_xlsx(&tasks, &gaps, ctx.lang)?;
+            crate::workspace::write_atomically(path, &bytes)?;
+        }
         Format::Table => {
             let count = |l: Light| {
                 tasks.iter().filter(|t| t.light == l).count()
                     + gaps.iter().filter(|g| g.light == l).count()
             };
-            let mut out = format!(
-                "{unit} ({unit_id}) as of {}: {} red, {} yellow, {} green\n\nTasks\n",
-                s.as_of,
-                count(Light::Red),
-                count(Light::Yellow),
-                count(Light::Green)
-            );
-            out += &render::table(&tasks);
-            out += "\nTargets\n";
-            out += &render::table(&gaps);
+            let (red, yellow, green) =
+                (count(Light::Red), count(Light::Yellow), count(Light::Green));
+            let mut out = match ctx.lang {
+                Lang::En => format!(
+                    "{unit} ({unit_id}) as of {}: {red} red, {yellow} yellow, {green} green\n\nTasks\n",
+                    s.as_of
+                ),
+                Lang::Zh => format!(
+                    "{unit}({unit_id})截至{}:红灯{red}项,黄灯{yellow}项,绿灯{green}项\n\n任务\n",
+                    s.as_of
+                ),
+            };
+            out += &render::table(&tasks, ctx.lang);
+            out += ctx.lang.pick("\nTargets\n", "\n目标\n");
+            out += &render::table(&gaps, ctx.lang);
             print(&out)?;
         }
     }

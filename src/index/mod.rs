@@ -101,6 +101,16 @@ impl Index {
     /// Brings the index up to date with the workspace. On bad input nothing is changed
     /// and every problem is returned in a [`BadInput`].
     pub fn refresh(&mut self, ws: &Workspace) -> Result<Refresh> {
+        self.refresh_with(ws, &mut |_, _, _| {})
+    }
+
+    /// As [`Index::refresh`], calling `progress(done, total, file)` as each changed progress
+    /// file is loaded, so a terminal can show how far a long load has come.
+    pub fn refresh_with(
+        &mut self,
+        ws: &Workspace,
+        progress_of: &mut dyn FnMut(usize, usize, &str),
+    ) -> Result<Refresh> {
         let defs_on_disk = ws.definition_files()?;
         let progress_on_disk = ws.progress_files()?;
         let tx = self
@@ -182,7 +192,8 @@ impl Index {
         } else {
             let catalog = catalog(&tx)?;
             let ids = upsert_files(&tx, PROGRESS, &progress.changed)?;
-            for c in &progress.changed {
+            for (n, c) in progress.changed.iter().enumerate() {
+                progress_of(n, progress.changed.len(), &c.entry.rel);
                 let id = ids[&c.entry.rel];
                 delete_rows_of(&tx, id)?;
                 match source_from_bytes(&c.entry.rel, c.bytes.clone())

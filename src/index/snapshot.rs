@@ -49,6 +49,14 @@ pub struct TargetInfo {
     pub units: Vec<(String, Bounds)>,
 }
 
+/// A stage of a policy's implementation (实施步骤), for the timeline.
+pub struct PhaseInfo {
+    pub policy: String,
+    pub name: String,
+    pub start: Option<NaiveDate>,
+    pub end: Option<NaiveDate>,
+}
+
 pub type EventKey = (String, String, String);
 
 /// Everything the reports judge, as of one date.
@@ -56,6 +64,7 @@ pub struct Snapshot {
     pub as_of: NaiveDate,
     pub registry: Registry,
     pub policies: Vec<PolicyInfo>,
+    pub phases: Vec<PhaseInfo>,
     pub tasks: Vec<TaskInfo>,
     pub instances: Vec<InstanceInfo>,
     pub events: HashMap<EventKey, Vec<StatusEvent>>,
@@ -108,6 +117,23 @@ pub fn load(conn: &Connection, as_of: NaiveDate) -> Result<Snapshot> {
                 id: r.get(0)?,
                 title: r.get(1)?,
                 jurisdiction: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+
+    let phases = conn
+        .prepare(
+            "SELECT ph.policy, ph.name, ph.start, ph.end FROM phases ph
+             JOIN policies p ON p.id = ph.policy ORDER BY p.ord, ph.ord",
+        )?
+        .query_map([], |r| {
+            let start: Option<String> = r.get(2)?;
+            let end: Option<String> = r.get(3)?;
+            Ok(PhaseInfo {
+                policy: r.get(0)?,
+                name: r.get(1)?,
+                start: start.as_deref().map(date).transpose()?,
+                end: end.as_deref().map(date).transpose()?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -314,6 +340,7 @@ pub fn load(conn: &Connection, as_of: NaiveDate) -> Result<Snapshot> {
         as_of,
         registry,
         policies,
+        phases,
         tasks,
         instances,
         events,

@@ -3,6 +3,7 @@
 //! Tables handle Chinese widths (comfy-table measures display width) and are coloured
 //! only on a terminal with NO_COLOR unset. JSON keys and CSV columns are stable.
 
+use crate::i18n::Lang;
 use crate::judge::task::Light;
 use anyhow::Result;
 use clap::ValueEnum;
@@ -15,6 +16,8 @@ pub enum Format {
     Table,
     Json,
     Csv,
+    /// An Excel workbook: needs --out FILE.
+    Xlsx,
 }
 
 /// Whether stdout gets colour: a terminal, and NO_COLOR unset or empty.
@@ -28,18 +31,23 @@ pub trait Row: Serialize {
     const KEYS: &'static [&'static str];
     fn record(&self) -> Vec<String>;
     /// Human column headers and cells for the table, which may show fewer columns.
-    fn table_header() -> Vec<&'static str>;
-    fn table_cells(&self) -> Vec<String>;
+    fn table_header(lang: Lang) -> Vec<&'static str>;
+    fn table_cells(&self, lang: Lang) -> Vec<String>;
+    /// Excel column headers for people, one per key, in the order of `KEYS`.
+    fn xlsx_header(lang: Lang) -> Vec<&'static str>;
+    /// Excel cells in the order of `KEYS`: numbers as numbers, dates as dates, lights and
+    /// states as words in `lang`.
+    fn xlsx_cells(&self, lang: Lang) -> Vec<xlsx::XlsxValue>;
     fn light(&self) -> Option<Light> {
         None
     }
 }
 
-pub fn table<R: Row>(rows: &[R]) -> String {
+pub fn table<R: Row>(rows: &[R], lang: Lang) -> String {
     let mut t = Table::new();
     t.load_style(presets::ASCII_MARKDOWN)
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(R::table_header());
+        .set_header(R::table_header(lang));
     let colour = colour();
     if !colour {
         t.force_no_tty();
@@ -51,7 +59,7 @@ pub fn table<R: Row>(rows: &[R]) -> String {
             Some(Light::Green) => Some(Color::Green),
             None => None,
         };
-        t.add_row(r.table_cells().into_iter().enumerate().map(|(i, c)| {
+        t.add_row(r.table_cells(lang).into_iter().enumerate().map(|(i, c)| {
             let cell = Cell::new(c);
             match fg {
                 Some(fg) if colour && i == 0 => cell.fg(fg),
@@ -66,20 +74,35 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
     Ok(serde_json::to_string_pretty(value)? + "\n")
 }
 
+/// A cell Excel would run as a formula (`=`, `+`, `-`, `@`, or a tab or carriage return
+/// first) gets a leading `'`, which Excel shows as text. Plain numbers such as `-10` are
+/// left alone: they are not formulas and must stay numbers.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
 pub fn csv<R: Row>(rows: &[R]) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(R::KEYS)?;
     for r in rows {
-        w.write_record(r.record())?;
+        w.write_record(r.record().iter().map(|c| neutralise(c).into_owned()))?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)
 }
 
-pub fn rows<R: Row>(rows: &[R], format: Format) -> Result<String> {
+pub fn rows<R: Row>(rows: &[R], format: Format, lang: Lang) -> Result<String> {
     match format {
-        Format::Table => Ok(table(rows)),
+        Format::Table => Ok(table(rows, lang)),
         Format::Json => json(rows),
         Format::Csv => csv(rows),
+        Format::Xlsx => {
+            anyhow::bail!("an Excel workbook is written to a file: add --out FILE.xlsx")
+        }
     }
 }
 
@@ -95,13 +118,25 @@ pub fn num(v: Option<f64>) -> String {
         Some(v) => format!("{v:.2}"),
     }
 }
+pub mod html;
+pub mod markdown;
+pub mod rows;
+pub mod xlsx;
 
-/// The light as a word a printed page keeps: 红/黄/绿 carries no colour on paper.
-pub fn light_word(l: Light) -> &'static str {
-    match l {
-        Light::Red => "red",
-        Light::Yellow => "yellow",
-        Light::Green => "green",
+#[cfg(test)]
+mod tests {
+    use super::neutralise;
+
+    #[test]
+    fn formulas_are_neutralised_and_numbers_kept() {
+        assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(neutralise("+1+1"), "'+1+1");
+        assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(neutralise("-2+3"), "'-2+3");
+        assert_eq!(neutralise("\tx"), "'\tx");
+        assert_eq!(neutralise("-10"), "-10");
+        assert_eq!(neutralise("17.5"), "17.5");
+        assert_eq!(neutralise("思明区"), "思明区");
+        assert_eq!(neutralise(""), "");
     }
 }
-pub mod rows;

@@ -1,6 +1,8 @@
 //! How each report row is shown.
 
-use super::{Row, light_word, num, opt};
+use super::xlsx::XlsxValue;
+use super::{Row, num, opt};
+use crate::i18n::Lang;
 use crate::judge::task::Light;
 use crate::judge::trend::Pace;
 use crate::report::{GapRow, TaskRow, UnitSummary};
@@ -16,6 +18,7 @@ impl Row for TaskRow {
         "lead",
         "support",
         "deadline",
+        "recurring",
         "light",
         "status",
         "days_overdue",
@@ -37,6 +40,7 @@ impl Row for TaskRow {
             self.lead.join(";"),
             self.support.join(";"),
             opt(&self.deadline),
+            self.recurring.to_string(),
             self.light.as_str().to_string(),
             self.status.to_string(),
             opt(&self.days_overdue),
@@ -48,29 +52,117 @@ impl Row for TaskRow {
         ]
     }
 
-    fn table_header() -> Vec<&'static str> {
-        vec![
-            "light", "policy", "no.", "task", "unit", "lead", "support", "deadline", "status",
-        ]
+    fn table_header(lang: Lang) -> Vec<&'static str> {
+        match lang {
+            Lang::En => vec![
+                "light", "policy", "no.", "task", "unit", "lead", "support", "deadline", "status",
+            ],
+            Lang::Zh => vec![
+                "亮灯",
+                "文件",
+                "序号",
+                "任务",
+                "单位",
+                "牵头单位",
+                "配合单位",
+                "完成时限",
+                "状态",
+            ],
+        }
     }
 
-    fn table_cells(&self) -> Vec<String> {
-        let status = match (self.days_overdue, self.days_left, self.days_late) {
-            (Some(d), _, _) => format!("{d} days overdue"),
-            (_, Some(d), _) if self.status == "due_soon" => format!("due in {d} days"),
-            (_, _, Some(d)) if d > 0 => format!("done {d} days late"),
-            _ => self.status.replace('_', " "),
+    fn table_cells(&self, lang: Lang) -> Vec<String> {
+        let status = match (self.days_overdue, self.days_left, self.days_late, lang) {
+            (Some(d), _, _, Lang::En) => format!("{d} days overdue"),
+            (Some(d), _, _, Lang::Zh) => format!("逾期{d}天"),
+            (_, Some(d), _, Lang::En) if self.status == "due_soon" => format!("due in {d} days"),
+            (_, Some(d), _, Lang::Zh) if self.status == "due_soon" => format!("{d}天后到期"),
+            (_, _, Some(d), Lang::En) if d > 0 => format!("done {d} days late"),
+            (_, _, Some(d), Lang::Zh) if d > 0 => format!("逾期{d}天完成"),
+            _ => lang.state(self.status).to_string(),
         };
         vec![
-            light_word(self.light).to_string(),
+            lang.light(self.light).to_string(),
             self.policy.clone(),
             self.number.clone(),
             self.title.clone(),
             self.unit.clone(),
             self.lead.join("、"),
             self.support.join("、"),
-            self.deadline.clone().unwrap_or_else(|| "ongoing".into()),
+            self.deadline
+                .clone()
+                .unwrap_or_else(|| lang.pick("ongoing", "长期").into()),
             status,
+        ]
+    }
+
+    fn xlsx_header(lang: Lang) -> Vec<&'static str> {
+        match lang {
+            Lang::En => vec![
+                "Policy",
+                "Task",
+                "No.",
+                "Title",
+                "Unit",
+                "Unit ID",
+                "Lead",
+                "Support",
+                "Deadline",
+                "Recurring",
+                "Light",
+                "Status",
+                "Days overdue",
+                "Days left",
+                "Done on",
+                "Days late",
+                "Progress",
+                "Note",
+            ],
+            Lang::Zh => vec![
+                "文件",
+                "任务",
+                "序号",
+                "任务名称",
+                "单位",
+                "单位代码",
+                "牵头单位",
+                "配合单位",
+                "完成时限",
+                "定期报告",
+                "亮灯",
+                "状态",
+                "逾期天数",
+                "剩余天数",
+                "完成日期",
+                "逾期完成天数",
+                "进展",
+                "备注",
+            ],
+        }
+    }
+
+    fn xlsx_cells(&self, lang: Lang) -> Vec<XlsxValue> {
+        vec![
+            XlsxValue::text(self.policy.as_str()),
+            XlsxValue::text(self.task.as_str()),
+            XlsxValue::text(self.number.as_str()),
+            XlsxValue::text(self.title.as_str()),
+            XlsxValue::text(self.unit.as_str()),
+            XlsxValue::text(self.unit_id.as_str()),
+            XlsxValue::text(self.lead.join("、")),
+            XlsxValue::text(self.support.join("、")),
+            XlsxValue::date(self.deadline.as_deref()),
+            XlsxValue::yes_no(self.recurring, lang),
+            XlsxValue::text(lang.light(self.light)),
+            XlsxValue::text(lang.state(self.status)),
+            XlsxValue::count(self.days_overdue),
+            XlsxValue::count(self.days_left),
+            XlsxValue::date(self.done_on.as_deref()),
+            XlsxValue::count(self.days_late),
+            self.progress.map_or(XlsxValue::Empty, |p| {
+                XlsxValue::text(progress_word(p, lang))
+            }),
+            XlsxValue::text(self.note.as_str()),
         ]
     }
 
@@ -142,28 +234,45 @@ impl Row for GapRow {
         ]
     }
 
-    fn table_header() -> Vec<&'static str> {
-        vec![
-            "light", "policy", "target", "unit", "actual", "min", "max", "gap", "status",
-            "deadline", "trend",
-        ]
+    fn table_header(lang: Lang) -> Vec<&'static str> {
+        match lang {
+            Lang::En => vec![
+                "light", "policy", "target", "unit", "actual", "min", "max", "gap", "status",
+                "deadline", "trend",
+            ],
+            Lang::Zh => vec![
+                "亮灯",
+                "文件",
+                "目标",
+                "单位",
+                "实际",
+                "下限",
+                "上限",
+                "差距",
+                "状态",
+                "完成时限",
+                "趋势",
+            ],
+        }
     }
 
-    fn table_cells(&self) -> Vec<String> {
-        let trend = match (self.trend, &self.reaches_on) {
-            (Some(Pace::Achieved), _) | (None, None) => String::new(),
-            (Some(p), Some(on)) => {
-                format!("{} (reaches {})", p.as_str().replace('_', " "), &on[..7])
-            }
-            (Some(p), None) => format!("{} (not at this pace)", p.as_str().replace('_', " ")),
-            (None, Some(on)) => format!("reaches {}", &on[..7]),
+    fn table_cells(&self, lang: Lang) -> Vec<String> {
+        let month = |d: &str| d.get(..7).unwrap_or(d).to_string();
+        let trend = match (self.trend, &self.reaches_on, lang) {
+            (Some(Pace::Achieved), _, _) | (None, None, _) => String::new(),
+            (Some(p), Some(on), Lang::En) => format!("{} (reaches {})", lang.pace(p), month(on)),
+            (Some(p), Some(on), Lang::Zh) => format!("{}(预计{}达到)", lang.pace(p), month(on)),
+            (Some(p), None, Lang::En) => format!("{} (not at this pace)", lang.pace(p)),
+            (Some(p), None, Lang::Zh) => format!("{}(按当前进度无法达到)", lang.pace(p)),
+            (None, Some(on), Lang::En) => format!("reaches {}", month(on)),
+            (None, Some(on), Lang::Zh) => format!("预计{}达到", month(on)),
         };
         vec![
-            light_word(self.light).to_string(),
+            lang.light(self.light).to_string(),
             self.policy.clone(),
             self.title.clone(),
             if self.summary {
-                format!("{} (all)", self.unit)
+                format!("{}{}", self.unit, lang.pick(" (all)", "(合计)"))
             } else {
                 self.unit.clone()
             },
@@ -171,9 +280,105 @@ impl Row for GapRow {
             num(self.min),
             num(self.max),
             self.gap_text.clone(),
-            self.status.as_str().replace('_', " "),
-            self.deadline.clone().unwrap_or_else(|| "standing".into()),
+            lang.target_status(self.status).to_string(),
+            self.deadline
+                .clone()
+                .unwrap_or_else(|| lang.pick("standing", "常态").into()),
             trend,
+        ]
+    }
+
+    fn xlsx_header(lang: Lang) -> Vec<&'static str> {
+        match lang {
+            Lang::En => vec![
+                "Policy",
+                "Target",
+                "Title",
+                "Unit",
+                "Unit ID",
+                "Metric",
+                "Measure",
+                "Summary",
+                "Actual",
+                "Min",
+                "Max",
+                "Gap",
+                "Gap text",
+                "Status",
+                "Light",
+                "Deadline",
+                "Missed",
+                "Data date",
+                "Stale",
+                "Partial",
+                "Reported",
+                "Units short",
+                "Units total",
+                "Trend",
+                "Projected",
+                "Reaches on",
+            ],
+            Lang::Zh => vec![
+                "文件",
+                "目标",
+                "目标名称",
+                "单位",
+                "单位代码",
+                "指标",
+                "口径",
+                "合计行",
+                "实际",
+                "下限",
+                "上限",
+                "差距",
+                "差距说明",
+                "状态",
+                "亮灯",
+                "完成时限",
+                "逾期未达标",
+                "数据日期",
+                "数据过期",
+                "部分单位未报",
+                "报送情况",
+                "未达标单位数",
+                "单位总数",
+                "趋势",
+                "预计值",
+                "预计达到日期",
+            ],
+        }
+    }
+
+    fn xlsx_cells(&self, lang: Lang) -> Vec<XlsxValue> {
+        let units = |v: Option<usize>| XlsxValue::number(v.map(|n| n as f64));
+        vec![
+            XlsxValue::text(self.policy.as_str()),
+            XlsxValue::text(self.target.as_str()),
+            XlsxValue::text(self.title.as_str()),
+            XlsxValue::text(self.unit.as_str()),
+            XlsxValue::text(self.unit_id.as_str()),
+            XlsxValue::text(self.metric.as_str()),
+            XlsxValue::text(measure_word(self.measure, lang)),
+            XlsxValue::yes_no(self.summary, lang),
+            XlsxValue::number(self.actual),
+            XlsxValue::number(self.min),
+            XlsxValue::number(self.max),
+            XlsxValue::number(self.gap),
+            XlsxValue::text(self.gap_text.as_str()),
+            XlsxValue::text(lang.target_status(self.status)),
+            XlsxValue::text(lang.light(self.light)),
+            XlsxValue::date(self.deadline.as_deref()),
+            XlsxValue::yes_no(self.missed, lang),
+            XlsxValue::date(self.data_date.as_deref()),
+            XlsxValue::yes_no(self.stale, lang),
+            XlsxValue::yes_no(self.partial, lang),
+            XlsxValue::text(self.reported.clone().unwrap_or_default()),
+            units(self.units_short),
+            units(self.units_total),
+            self.trend
+                .map_or(XlsxValue::Empty, |t| XlsxValue::text(lang.pace(t))),
+            XlsxValue::number(self.projected),
+            XlsxValue::date(self.reaches_on.as_deref()),
         ]
     }
 
@@ -217,25 +422,40 @@ impl Row for UnitSummary {
         ]
     }
 
-    fn table_header() -> Vec<&'static str> {
-        vec![
-            "light",
-            "unit",
-            "tasks",
-            "done",
-            "done late",
-            "overdue",
-            "due soon",
-            "on schedule",
-            "targets met",
-            "unmet",
-            "no data",
-        ]
+    fn table_header(lang: Lang) -> Vec<&'static str> {
+        match lang {
+            Lang::En => vec![
+                "light",
+                "unit",
+                "tasks",
+                "done",
+                "done late",
+                "overdue",
+                "due soon",
+                "on schedule",
+                "targets met",
+                "unmet",
+                "no data",
+            ],
+            Lang::Zh => vec![
+                "亮灯",
+                "单位",
+                "任务",
+                "已完成",
+                "逾期完成",
+                "逾期",
+                "即将到期",
+                "按计划",
+                "目标达标",
+                "未达标",
+                "无数据",
+            ],
+        }
     }
 
-    fn table_cells(&self) -> Vec<String> {
+    fn table_cells(&self, lang: Lang) -> Vec<String> {
         vec![
-            self.light.map(light_word).unwrap_or("-").to_string(),
+            self.light.map(|l| lang.light(l)).unwrap_or("-").to_string(),
             self.unit.clone(),
             self.tasks.to_string(),
             self.done.to_string(),
@@ -249,7 +469,79 @@ impl Row for UnitSummary {
         ]
     }
 
+    fn xlsx_header(lang: Lang) -> Vec<&'static str> {
+        match lang {
+            Lang::En => vec![
+                "Unit",
+                "Unit ID",
+                "Light",
+                "Tasks",
+                "Done",
+                "Done late",
+                "Overdue",
+                "Due soon",
+                "On schedule",
+                "Targets met",
+                "Targets unmet",
+                "Targets without data",
+            ],
+            Lang::Zh => vec![
+                "单位",
+                "单位代码",
+                "亮灯",
+                "任务数",
+                "已完成",
+                "逾期完成",
+                "逾期",
+                "即将到期",
+                "按计划推进",
+                "目标达标",
+                "目标未达标",
+                "目标无数据",
+            ],
+        }
+    }
+
+    fn xlsx_cells(&self, lang: Lang) -> Vec<XlsxValue> {
+        let n = |v: usize| XlsxValue::Number(v as f64);
+        vec![
+            XlsxValue::text(self.unit.as_str()),
+            XlsxValue::text(self.unit_id.as_str()),
+            self.light
+                .map_or(XlsxValue::Empty, |l| XlsxValue::text(lang.light(l))),
+            n(self.tasks),
+            n(self.done),
+            n(self.done_late),
+            n(self.overdue),
+            n(self.due_soon),
+            n(self.on_schedule),
+            n(self.targets_met),
+            n(self.targets_unmet),
+            n(self.targets_no_data),
+        ]
+    }
+
     fn light(&self) -> Option<Light> {
         self.light
+    }
+}
+
+/// The reported progress (进展) in `lang`.
+fn progress_word(p: &'static str, lang: Lang) -> &'static str {
+    match p {
+        "not_started" => lang.pick("not started", "未开始"),
+        "in_progress" => lang.pick("in progress", "推进中"),
+        "done" => lang.pick("done", "已完成"),
+        other => other,
+    }
+}
+
+/// How a target's scope is judged (口径) in `lang`.
+fn measure_word(m: &'static str, lang: Lang) -> &'static str {
+    match m {
+        "each" => lang.pick("each unit", "各单位分别"),
+        "total" => lang.pick("total", "合计"),
+        "coverage" => lang.pick("coverage", "覆盖率"),
+        other => other,
     }
 }

@@ -2,6 +2,7 @@
 //! exactly is missing, and whether the current pace meets the deadline.
 
 use super::Filter;
+use crate::i18n::Lang;
 use crate::index::snapshot::{Snapshot, TargetInfo};
 use crate::judge::rollup::{Figure, dates, figure};
 use crate::judge::target::{Judgement, TargetStatus, judge_ratio, judge_value};
@@ -68,22 +69,48 @@ fn fmt_num(v: f64) -> String {
     }
 }
 
-/// The phrase a person acts on: "needs 37 more community workers".
-fn gap_phrase(s: &Snapshot, t: &TargetInfo, j: &Judgement) -> String {
-    let metric = s.registry.metric(&t.metric);
-    let noun = metric.map_or(t.metric.as_str(), |m| m.en.as_str());
-    let percent = metric.is_some_and(|m| m.unit == "%") && t.per.is_none();
+/// What the metric is called in `lang`, and its unit of count for Chinese phrases (名, 个).
+fn noun(s: &Snapshot, t: &TargetInfo, lang: Lang) -> (String, String) {
+    match s.registry.metric(&t.metric) {
+        Some(m) => match lang {
+            Lang::En => (m.en.clone(), String::new()),
+            Lang::Zh => (m.name.clone(), m.unit.clone()),
+        },
+        None => (t.metric.clone(), String::new()),
+    }
+}
+
+/// The phrase a person acts on: "needs 37 more community workers", 需增加37名社区工作者.
+fn gap_phrase(s: &Snapshot, t: &TargetInfo, j: &Judgement, lang: Lang) -> String {
+    let percent = s.registry.metric(&t.metric).is_some_and(|m| m.unit == "%") && t.per.is_none();
+    let (noun, unit) = noun(s, t, lang);
+    let zh = lang == Lang::Zh;
     match (j.status, j.gap) {
-        (TargetStatus::NoData, _) => "no data".to_string(),
+        (TargetStatus::NoData, _) => lang.pick("no data", "无数据").to_string(),
+        (_, Some(g)) if percent && g > 0.0 && zh => format!("差{}个百分点", fmt_num(g)),
         (_, Some(g)) if percent && g > 0.0 => format!("{} percentage points short", fmt_num(g)),
+        (_, Some(g)) if percent && g < 0.0 && zh => format!("超出{}个百分点", fmt_num(-g)),
         (_, Some(g)) if percent && g < 0.0 => format!("{} percentage points over", fmt_num(-g)),
+        (_, Some(g)) if g > 0.0 && zh => format!("需增加{}{unit}{noun}", fmt_num(g)),
         (_, Some(g)) if g > 0.0 => format!("needs {} more {noun}", fmt_num(g)),
         // "At most 0 villages lacking X": what is over is what remains to be done.
+        (_, Some(g)) if g < 0.0 && t.per.is_none() && j.actual == Some(-g) && zh => {
+            format!("尚有{}{unit}{noun}", fmt_num(-g))
+        }
         (_, Some(g)) if g < 0.0 && t.per.is_none() && j.actual == Some(-g) => {
             format!("{} {noun} remain", fmt_num(-g))
         }
+        (_, Some(g)) if g < 0.0 && zh => format!("超出上限{}{unit}{noun}", fmt_num(-g)),
         (_, Some(g)) if g < 0.0 => format!("{} {noun} over the maximum", fmt_num(-g)),
         _ => String::new(),
+    }
+}
+
+/// "(4 of 6 units reported)", (已报4/6个单位).
+fn reported_note(lang: Lang, k: usize, n: usize) -> String {
+    match lang {
+        Lang::En => format!(" ({k} of {n} units reported)"),
+        Lang::Zh => format!("(已报{k}/{n}个单位)"),
     }
 }
 
@@ -135,6 +162,39 @@ fn read(s: &Snapshot, t: &TargetInfo, unit: &str, bounds: Bounds, at: NaiveDate)
     }
 }
 
+/// The unit's actual value at each date its figure changed, leaving out sums to which not
+/// every unit had reported.
+fn points(s: &Snapshot, t: &TargetInfo, unit: &str, bounds: Bounds) -> Vec<(NaiveDate, f64)> {
+    dates(
+        &s.registry,
+        &s.history,
+        &t.metric,
+        rolls_up(s, &t.metric),
+        unit,
+    )
+    .into_iter()
+    .filter(|d| *d <= s.as_of)
+    .filter_map(|d| {
+        let r = read(s, t, unit, bounds, d);
+        r.j.actual.filter(|_| !r.partial).map(|a| (d, a))
+    })
+    .collect()
+}
+
+/// The history of a target's actual value for one unit, for a trend chart.
+pub fn trend_points(s: &Snapshot, policy: &str, target: &str, unit: &str) -> Vec<(NaiveDate, f64)> {
+    s.targets
+        .iter()
+        .find(|t| t.policy == policy && t.id == target)
+        .and_then(|t| {
+            t.units
+                .iter()
+                .find(|(u, _)| u == unit)
+                .map(|(_, b)| (t, *b))
+        })
+        .map_or(Vec::new(), |(t, b)| points(s, t, unit, b))
+}
+
 /// The trend of one unit's actual value towards the bound it misses.
 fn pace(
     s: &Snapshot,
@@ -151,20 +211,7 @@ fn pace(
         (_, Some(max)) => max,
         _ => return None,
     };
-    let points: Vec<(NaiveDate, f64)> = dates(
-        &s.registry,
-        &s.history,
-        &t.metric,
-        rolls_up(s, &t.metric),
-        unit,
-    )
-    .into_iter()
-    .filter(|d| *d <= s.as_of)
-    .filter_map(|d| {
-        let r = read(s, t, unit, bounds, d);
-        r.j.actual.filter(|_| !r.partial).map(|a| (d, a))
-    })
-    .collect();
+    let points = points(s, t, unit, bounds);
     let now_point = *points.last()?;
     let start = match t.baseline {
         // A baseline is one figure: it describes a target on one unit.
@@ -184,6 +231,7 @@ fn pace(
 struct Row<'a> {
     s: &'a Snapshot,
     t: &'a TargetInfo,
+    lang: Lang,
     overdue: bool,
     stale_before: NaiveDate,
 }
@@ -228,16 +276,18 @@ impl Row<'_> {
     /// The row of one unit, with freshness, completeness and trend.
     fn unit(&self, unit: &str, bounds: Bounds) -> GapRow {
         let r = read(self.s, self.t, unit, bounds, self.s.as_of);
-        let mut text = gap_phrase(self.s, self.t, &r.j);
+        let lang = self.lang;
+        let mut text = gap_phrase(self.s, self.t, &r.j, lang);
         if let Some((k, n)) = r.reported.filter(|_| r.partial) {
-            text += &format!(" ({k} of {n} units reported)");
+            text += &reported_note(lang, k, n);
         }
         let stale = r.oldest.is_some_and(|d| d < self.stale_before);
         if stale {
-            text += &format!(
-                " (data from {})",
-                r.oldest.map(|d| d.to_string()).unwrap_or_default()
-            );
+            let date = r.oldest.map(|d| d.to_string()).unwrap_or_default();
+            text += &match lang {
+                Lang::En => format!(" (data from {date})"),
+                Lang::Zh => format!("(数据日期{date})"),
+            };
         }
         let trend = pace(self.s, self.t, unit, bounds, &r);
         let mut row = self.make(unit, bounds, r.j, text.trim().to_string());
@@ -254,7 +304,7 @@ impl Row<'_> {
 
 /// Every target judged per unit in scope, with a summary row for a target that applies to
 /// each of several units; totals and coverage are judged once per scope.
-pub fn gap_rows(s: &Snapshot, f: &Filter, stale_after_months: u32) -> Vec<GapRow> {
+pub fn gap_rows(s: &Snapshot, f: &Filter, stale_after_months: u32, lang: Lang) -> Vec<GapRow> {
     let stale_before = s
         .as_of
         .checked_sub_months(Months::new(stale_after_months))
@@ -272,6 +322,7 @@ pub fn gap_rows(s: &Snapshot, f: &Filter, stale_after_months: u32) -> Vec<GapRow
         let rows = Row {
             s,
             t,
+            lang,
             overdue: t.deadline.is_none_or(|d| d < s.as_of),
             stale_before,
         };
@@ -321,9 +372,9 @@ pub fn gap_rows(s: &Snapshot, f: &Filter, stale_after_months: u32) -> Vec<GapRow
                 if partial && j.status == TargetStatus::Met {
                     j.status = TargetStatus::NoData;
                 }
-                let mut text = gap_phrase(s, t, &j);
+                let mut text = gap_phrase(s, t, &j, lang);
                 if partial && num.is_some() {
-                    text += &format!(" ({reported} of {} units reported)", t.units.len());
+                    text += &reported_note(lang, reported, t.units.len());
                 }
                 let mut row = rows.make(scope_unit, t.bounds, j, text);
                 row.partial = partial;
@@ -366,15 +417,18 @@ pub fn gap_rows(s: &Snapshot, f: &Filter, stale_after_months: u32) -> Vec<GapRow
                         gap: Some(short.len() as f64),
                     }
                 };
-                let text = match j.status {
-                    TargetStatus::NoData => "no data".to_string(),
-                    TargetStatus::Met => String::new(),
-                    TargetStatus::Unmet => {
+                let text = match (j.status, lang) {
+                    (TargetStatus::NoData, _) => lang.pick("no data", "无数据").to_string(),
+                    (TargetStatus::Met, _) => String::new(),
+                    (TargetStatus::Unmet, Lang::En) => {
                         format!(
                             "{} of {n} units fall short: {}",
                             short.len(),
                             short.join("、")
                         )
+                    }
+                    (TargetStatus::Unmet, Lang::Zh) => {
+                        format!("{}/{n}个单位未达标:{}", short.len(), short.join("、"))
                     }
                 };
                 let bounds = Bounds {
@@ -414,28 +468,41 @@ fn summarize(s: &Snapshot, t: &TargetInfo, rows: &Row, label: &str, units: &[Gap
     } else {
         TargetStatus::Met
     };
-    let noun = s
-        .registry
-        .metric(&t.metric)
-        .map_or(t.metric.as_str(), |m| m.en.as_str());
-    let mut parts = vec![format!("{} of {n} units fall short", short.len())];
-    if t.per.is_some() || s.registry.metric(&t.metric).is_some_and(|m| m.unit != "%") {
-        if need > 0.0 {
-            parts.push(format!("needs {} more {noun} in total", fmt_num(need)));
+    let (noun, unit) = noun(s, t, rows.lang);
+    let counted = t.per.is_some() || s.registry.metric(&t.metric).is_some_and(|m| m.unit != "%");
+    let mut parts = Vec::new();
+    match rows.lang {
+        Lang::En => {
+            parts.push(format!("{} of {n} units fall short", short.len()));
+            if counted && need > 0.0 {
+                parts.push(format!("needs {} more {noun} in total", fmt_num(need)));
+            }
+            if counted && excess > 0.0 {
+                parts.push(format!("{} {noun} over in total", fmt_num(excess)));
+            }
+            if no_data > 0 {
+                parts.push(format!("{no_data} without data"));
+            }
         }
-        if excess > 0.0 {
-            parts.push(format!("{} {noun} over in total", fmt_num(excess)));
+        Lang::Zh => {
+            parts.push(format!("{}/{n}个单位未达标", short.len()));
+            if counted && need > 0.0 {
+                parts.push(format!("合计需增加{}{unit}{noun}", fmt_num(need)));
+            }
+            if counted && excess > 0.0 {
+                parts.push(format!("合计超出{}{unit}{noun}", fmt_num(excess)));
+            }
+            if no_data > 0 {
+                parts.push(format!("{no_data}个无数据"));
+            }
         }
-    }
-    if no_data > 0 {
-        parts.push(format!("{no_data} without data"));
     }
     let j = Judgement {
         actual: None,
         status,
         gap: Some(if need > 0.0 { need } else { -excess }),
     };
-    let mut row = rows.make(label, t.bounds, j, parts.join("; "));
+    let mut row = rows.make(label, t.bounds, j, parts.join(rows.lang.pick("; ", ";")));
     row.summary = true;
     row.units_short = Some(short.len());
     row.units_total = Some(n);

@@ -3,9 +3,10 @@
 //! Pure: a [`Snapshot`] and a [`Filter`] in, rows out. Rendering (table, JSON, CSV) is
 //! separate, and so is reading the index.
 
+pub mod digest;
 mod gaps;
 
-pub use gaps::{GapRow, gap_rows};
+pub use gaps::{GapRow, gap_rows, trend_points};
 
 use crate::index::snapshot::Snapshot;
 use crate::judge::target::TargetStatus;
@@ -36,6 +37,8 @@ pub struct TaskRow {
     pub lead: Vec<String>,
     pub support: Vec<String>,
     pub deadline: Option<String>,
+    /// One occurrence of a recurring obligation (each half-year report).
+    pub recurring: bool,
     pub light: Light,
     pub status: &'static str,
     pub days_overdue: Option<i64>,
@@ -139,6 +142,7 @@ pub fn task_rows(s: &Snapshot, f: &Filter, window_days: i64) -> Vec<TaskRow> {
                 lead: names(s, &task.lead, &inst.unit),
                 support: names(s, &task.support, &inst.unit),
                 deadline: occ.due.map(|d| d.to_string()),
+                recurring: task.recurring,
                 light: occ.state.light(),
                 status: occ.state.as_str(),
                 days_overdue,

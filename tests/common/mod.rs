@@ -28,6 +28,13 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
+/// Runs a command in English whatever the machine's locale.
+pub fn english(c: &mut assert_cmd::Command) -> &mut assert_cmd::Command {
+    c.env("LANG", "C.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+}
+
 /// A fresh copy of the fixture workspace `tests/fixtures/<name>`.
 pub fn workspace(name: &str) -> TempDir {
     let dir = TempDir::new().unwrap();

@@ -1,0 +1,83 @@
+//! `govtrack report`: the monthly digest, for people (Markdown, HTML, Excel) and programs
+//! (JSON).
+
+use super::{Ctx, print, today};
+use crate::cli::{Cli, DigestArgs, DigestFormat};
+use crate::render::markdown::digest_md;
+use crate::report::digest::{Digest, DigestOptions, digest};
+use crate::workspace::write_atomically;
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn run(cli: &Cli, args: &DigestArgs) -> Result<ExitCode> {
+    let ctx = Ctx::open(cli)?;
+    let d = build(&ctx, args.as_of.or(args.month), args.trend.clone())?;
+    let bytes = render(&d, args.format)?;
+    match &args.out {
+        Some(path) => {
+            write_atomically(path, &bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        None if args.format == DigestFormat::Xlsx => {
+            anyhow::bail!("an Excel workbook is written to a file: add --out FILE.xlsx")
+        }
+        None => print(&String::from_utf8(bytes)?)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn build(ctx: &Ctx, as_of: Option<NaiveDate>, trend: Option<String>) -> Result<Digest> {
+    let s = ctx.snapshot(Some(as_of.unwrap_or_else(today)))?;
+    Ok(digest(
+        &s,
+        &DigestOptions {
+            due_soon_days: ctx.ws.due_soon_days,
+            stale_after_months: ctx.ws.stale_after_months,
+            lang: ctx.lang,
+            trend,
+        },
+    ))
+}
+
+pub fn render(d: &Digest, format: DigestFormat) -> Result<Vec<u8>> {
+    Ok(match format {
+        DigestFormat::Md => digest_md(d).into_bytes(),
+        DigestFormat::Html => crate::render::html::digest_html(d).into_bytes(),
+        DigestFormat::Xlsx => crate::render::xlsx::digest_xlsx(d)?,
+        DigestFormat::Json => (serde_json::to_string_pretty(d)? + "\n").into_bytes(),
+    })
+}
+
+/// Writes the digest where `check --out` asks: into a folder, every format, named by the
+/// as-of date; or to one file whose extension names the format. Returns what was written.
+pub fn write_digest(d: &Digest, out: &Path) -> Result<Vec<String>> {
+    let folder = out.is_dir() || out.as_os_str().to_string_lossy().ends_with('/');
+    let targets: Vec<(std::path::PathBuf, DigestFormat)> = if folder {
+        [DigestFormat::Md, DigestFormat::Html, DigestFormat::Xlsx]
+            .into_iter()
+            .map(|f| {
+                (
+                    out.join(format!("govtrack-digest-{}.{}", d.as_of, f.extension())),
+                    f,
+                )
+            })
+            .collect()
+    } else {
+        let format = DigestFormat::from_path(out).with_context(|| {
+            format!(
+                "cannot tell the digest's format from {}: name a folder, or a file ending in .md, .html, .xlsx or .json",
+                out.display()
+            )
+        })?;
+        vec![(out.to_path_buf(), format)]
+    };
+    let mut written = Vec::new();
+    for (path, format) in targets {
+        write_atomically(&path, &render(d, format)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        written.push(path.display().to_string());
+    }
+    Ok(written)
+}
