@@ -9,7 +9,7 @@ mod common;
 
 use govtrack::i18n::Lang;
 use govtrack::render::html::digest_html;
-use govtrack::report::digest::{Digest, DigestOptions, digest};
+use govtrack::report::digest::{Digest, DigestOptions, digest_with_chart};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -22,7 +22,8 @@ fn digest_of(fixture: &str, as_of: &str, lang: Lang) -> Digest {
     let (mut index, _) = govtrack::index::Index::open(&db).unwrap();
     index.refresh(&ws).unwrap();
     let snapshot = govtrack::index::snapshot::load(index.conn(), as_of.parse().unwrap()).unwrap();
-    digest(
+    digest_with_chart(
+        index.conn(),
         &snapshot,
         &DigestOptions {
             due_soon_days: ws.due_soon_days,
@@ -31,6 +32,7 @@ fn digest_of(fixture: &str, as_of: &str, lang: Lang) -> Digest {
             trend: None,
         },
     )
+    .unwrap()
 }
 
 fn page(fixture: &str, as_of: &str, lang: Lang) -> String {

@@ -4,7 +4,7 @@
 use super::{Ctx, print, today};
 use crate::cli::{Cli, DigestArgs, DigestFormat};
 use crate::render::markdown::digest_md;
-use crate::report::digest::{Digest, DigestOptions, digest};
+use crate::report::digest::{Digest, DigestOptions, digest_with_chart};
 use crate::workspace::write_atomically;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
@@ -30,7 +30,8 @@ pub fn run(cli: &Cli, args: &DigestArgs) -> Result<ExitCode> {
 
 pub fn build(ctx: &Ctx, as_of: Option<NaiveDate>, trend: Option<String>) -> Result<Digest> {
     let s = ctx.snapshot(Some(as_of.unwrap_or_else(today)))?;
-    Ok(digest(
+    digest_with_chart(
+        ctx.index.conn(),
         &s,
         &DigestOptions {
             due_soon_days: ctx.ws.due_soon_days,
@@ -38,7 +39,7 @@ pub fn build(ctx: &Ctx, as_of: Option<NaiveDate>, trend: Option<String>) -> Resu
             lang: ctx.lang,
             trend,
         },
-    ))
+    )
 }
 
 pub fn render(d: &Digest, format: DigestFormat) -> Result<Vec<u8>> {

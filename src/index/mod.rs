@@ -15,7 +15,7 @@ use crate::parse::progress::{Catalog, ProgressRows, parse_progress};
 use crate::workspace::{FileEntry, Workspace, source_from_bytes};
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
@@ -139,15 +139,19 @@ impl Index {
         let mut report = Refresh::default();
         let mut errors: Vec<Diagnostic> = Vec::new();
 
-        let defs = classify(ws, &tx, &defs_on_disk, &mut known, &mut errors)?;
-        let progress = classify(ws, &tx, &progress_on_disk, &mut known, &mut errors)?;
+        let defs = classify(ws, &tx, &defs_on_disk, &mut known, &mut errors, true)?;
+        // Progress files are the bulk: only their hashes are kept here, and each is read
+        // again when it is loaded, so memory holds one file at a time.
+        let progress = classify(ws, &tx, &progress_on_disk, &mut known, &mut errors, false)?;
         // What is left in `known` is no longer on disk.
         let removed: Vec<(String, Known)> = known.into_iter().collect();
         let defs_removed = removed.iter().any(|(_, k)| k.kind == DEFINITIONS);
         let defs_changed = !defs.changed.is_empty() || defs_removed;
 
+        // The (metric, unit) keys whose newest observation may have changed.
+        let mut touched: HashSet<(String, String)> = HashSet::new();
         for (path, k) in &removed {
-            delete_rows_of(&tx, k.id)?;
+            delete_rows_of(&tx, k.id, &mut touched)?;
             tx.execute("DELETE FROM files WHERE id = ?1", [k.id])?;
             report.removed.push(path.clone());
         }
@@ -156,7 +160,7 @@ impl Index {
             let mut sources = Vec::new();
             for f in &defs_on_disk {
                 let bytes = match defs.changed.iter().find(|c| c.entry.rel == f.rel) {
-                    Some(c) => c.bytes.clone(),
+                    Some(c) => c.bytes.clone().unwrap_or_default(),
                     None => std::fs::read(ws.abs(&f.rel))
                         .with_context(|| format!("cannot read {}", f.rel))?,
                 };
@@ -182,7 +186,9 @@ impl Index {
             // The definitions are broken: still check the changed progress files' own form,
             // so that one run reports every problem it can.
             for c in &progress.changed {
-                if let Err(mut e) = source_from_bytes(&c.entry.rel, c.bytes.clone())
+                let bytes = std::fs::read(ws.abs(&c.entry.rel))
+                    .with_context(|| format!("cannot read {}", c.entry.rel))?;
+                if let Err(mut e) = source_from_bytes(&c.entry.rel, bytes)
                     .map_err(|d| vec![d])
                     .and_then(|src| parse_progress(&src, None))
                 {
@@ -195,12 +201,21 @@ impl Index {
             for (n, c) in progress.changed.iter().enumerate() {
                 progress_of(n, progress.changed.len(), &c.entry.rel);
                 let id = ids[&c.entry.rel];
-                delete_rows_of(&tx, id)?;
-                match source_from_bytes(&c.entry.rel, c.bytes.clone())
+                delete_rows_of(&tx, id, &mut touched)?;
+                let bytes = std::fs::read(ws.abs(&c.entry.rel))
+                    .with_context(|| format!("cannot read {}", c.entry.rel))?;
+                match source_from_bytes(&c.entry.rel, bytes)
                     .map_err(|d| vec![d])
                     .and_then(|src| parse_progress(&src, Some(&catalog)))
                 {
-                    Ok(rows) => insert_progress(&tx, id, &rows)?,
+                    Ok(rows) => {
+                        insert_progress(&tx, id, &rows)?;
+                        touched.extend(
+                            rows.observations
+                                .iter()
+                                .map(|o| (o.metric.clone(), o.unit.clone())),
+                        );
+                    }
                     Err(mut e) => errors.append(&mut e),
                 }
                 report.loaded.push(c.entry.rel.clone());
@@ -224,7 +239,9 @@ impl Index {
             }
         }
 
-        if !errors.is_empty() {
+        if errors.is_empty() {
+            update_latest(&tx, &touched, defs_changed)?;
+        } else {
             tx.rollback()?;
             errors.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
             errors.dedup();
@@ -238,7 +255,8 @@ impl Index {
 
 struct Changed {
     entry: FileEntry,
-    bytes: Vec<u8>,
+    /// Kept for definition files only.
+    bytes: Option<Vec<u8>>,
     hash: Vec<u8>,
 }
 
@@ -254,6 +272,7 @@ fn classify(
     on_disk: &[FileEntry],
     known: &mut HashMap<String, Known>,
     errors: &mut Vec<Diagnostic>,
+    keep_bytes: bool,
 ) -> Result<Classified> {
     let mut out = Classified {
         changed: Vec::new(),
@@ -290,7 +309,7 @@ fn classify(
             }
             _ => out.changed.push(Changed {
                 entry: f.clone(),
-                bytes,
+                bytes: keep_bytes.then_some(bytes),
                 hash,
             }),
         }
@@ -316,7 +335,16 @@ fn upsert_files(tx: &Transaction, kind: &str, changed: &[Changed]) -> Result<Has
     Ok(ids)
 }
 
-fn delete_rows_of(tx: &Transaction, file: i64) -> Result<()> {
+fn delete_rows_of(
+    tx: &Transaction,
+    file: i64,
+    touched: &mut HashSet<(String, String)>,
+) -> Result<()> {
+    let mut keys =
+        tx.prepare_cached("SELECT DISTINCT metric, unit FROM observations WHERE file = ?1")?;
+    for key in keys.query_map([file], |r| Ok((r.get(0)?, r.get(1)?)))? {
+        touched.insert(key?);
+    }
     tx.execute("DELETE FROM events WHERE file = ?1", [file])?;
     tx.execute("DELETE FROM observations WHERE file = ?1", [file])?;
     Ok(())
@@ -477,6 +505,35 @@ fn write_definitions(
                 tunit.execute(params![p.id, t.id, u, bounds.min, bounds.max])?;
             }
         }
+    }
+    Ok(())
+}
+
+/// Brings `latest` up to date: key by key for what a refresh touched, or whole when the
+/// definitions (which carry the populations) changed or most keys were touched anyway.
+fn update_latest(
+    tx: &Transaction,
+    touched: &HashSet<(String, String)>,
+    everything: bool,
+) -> Result<()> {
+    const WHOLE: usize = 20_000;
+    if everything || touched.len() > WHOLE {
+        tx.execute_batch(
+            "DELETE FROM latest;
+             INSERT INTO latest(metric, unit, date, value)
+                 SELECT metric, unit, max(date), value FROM observations GROUP BY metric, unit;",
+        )?;
+        return Ok(());
+    }
+    let mut clear = tx.prepare_cached("DELETE FROM latest WHERE metric = ?1 AND unit = ?2")?;
+    let mut fill = tx.prepare_cached(
+        "INSERT INTO latest(metric, unit, date, value)
+         SELECT metric, unit, date, value FROM observations WHERE metric = ?1 AND unit = ?2
+         ORDER BY date DESC LIMIT 1",
+    )?;
+    for (metric, unit) in touched {
+        clear.execute(params![metric, unit])?;
+        fill.execute(params![metric, unit])?;
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The index's tables. The index is derived from the workspace files and can be rebuilt
 //! at any time, so a change of schema simply bumps `VERSION` and rebuilds.
 
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 
 pub const TABLES: &str = r#"
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -72,6 +72,14 @@ CREATE TABLE observations(
 );
 CREATE INDEX observations_file ON observations(file);
 CREATE INDEX observations_key ON observations(metric, unit, date);
+-- For "the figures as they stood on a date" early in the history (trend starts).
+CREATE INDEX observations_date ON observations(metric, date);
+-- The newest observation of each (metric, unit): what a report of the current month reads
+-- instead of the whole history. Kept up to date key by key as files change.
+CREATE TABLE latest(
+    metric TEXT NOT NULL, unit TEXT NOT NULL, date TEXT NOT NULL, value REAL NOT NULL,
+    PRIMARY KEY(metric, unit)
+) WITHOUT ROWID;
 "#;
 
 /// Tables holding what the definition files say; replaced whole when any of them changes.

@@ -1,6 +1,7 @@
 //! Reading the index back as plain values for judging. Only progress at or before the
 //! as-of date is read, so any past report can be reproduced.
 
+use crate::judge::rollup::{History, Values};
 use crate::model::{
     Bounds, Growth, Level, Measure, Metric, Observation, Progress, StatusEvent, Unit,
 };
@@ -69,14 +70,81 @@ pub struct Snapshot {
     pub instances: Vec<InstanceInfo>,
     pub events: HashMap<EventKey, Vec<StatusEvent>>,
     pub targets: Vec<TargetInfo>,
-    /// Every observation of each (metric, unit) at or before `as_of`, oldest first.
-    pub history: HashMap<(String, String), Vec<Observation>>,
+    /// The figures as they stood at `as_of`, for the metrics targets judge.
+    pub now: Values,
+    /// Where each target's trend starts, (policy, target) → date, and the figures as they
+    /// stood on each such date.
+    pub start_of: HashMap<(String, String), NaiveDate>,
+    pub at_start: HashMap<NaiveDate, Values>,
 }
 
 fn date(s: &str) -> rusqlite::Result<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
     })
+}
+
+/// The newest observation of each (metric, unit) of `metrics` at or before `at`: from the
+/// `latest` table when `at` is past every observation (this month's report), else from the
+/// observations themselves.
+pub fn values(conn: &Connection, metrics: &[String], at: NaiveDate) -> Result<Values> {
+    let newest: Option<String> =
+        conn.query_row("SELECT max(date) FROM latest", [], |r| r.get(0))?;
+    let current = newest.is_none_or(|d| d.as_str() <= at.to_string().as_str());
+    // SQLite returns the row holding the maximum for bare columns next to max().
+    let sql = if current {
+        "SELECT metric, unit, date, value FROM latest WHERE metric = ?1"
+    } else {
+        "SELECT metric, unit, max(date), value FROM observations
+         WHERE metric = ?1 AND date <= ?2 GROUP BY unit"
+    };
+    let mut stmt = conn.prepare(sql)?;
+    let mut out = Values::new();
+    for m in metrics {
+        let rows = if current {
+            stmt.query_map([m], obs_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+        } else {
+            stmt.query_map(rusqlite::params![m, at.to_string()], obs_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
+fn obs_row(r: &rusqlite::Row) -> rusqlite::Result<((String, String), Observation)> {
+    Ok((
+        (r.get(0)?, r.get(1)?),
+        Observation {
+            date: date(&r.get::<_, String>(2)?)?,
+            value: r.get(3)?,
+        },
+    ))
+}
+
+/// Every observation of `metrics` for `units` up to `at`, oldest first: the history one
+/// chart needs.
+pub fn history(
+    conn: &Connection,
+    metrics: &[&str],
+    units: &std::collections::HashSet<String>,
+    at: NaiveDate,
+) -> Result<History> {
+    let mut stmt = conn.prepare(
+        "SELECT metric, unit, date, value FROM observations WHERE metric = ?1 AND date <= ?2
+         ORDER BY unit, date",
+    )?;
+    let mut out = History::new();
+    for m in metrics {
+        for row in stmt.query_map(rusqlite::params![m, at.to_string()], obs_row)? {
+            let (key, o) = row?;
+            if units.contains(&key.1) {
+                out.entry(key).or_default().push(o);
+            }
+        }
+    }
+    Ok(out)
 }
 
 pub fn registry(conn: &Connection) -> Result<Registry> {
@@ -309,31 +377,39 @@ pub fn load(conn: &Connection, as_of: NaiveDate) -> Result<Snapshot> {
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
 
-    // Only the metrics targets judge are read: the rest of the history is not needed.
-    let mut history: HashMap<(String, String), Vec<Observation>> = HashMap::new();
-    let mut stmt = conn.prepare(
-        "SELECT o.metric, o.unit, o.date, o.value FROM observations o
-         WHERE o.date <= ?1 AND o.metric IN (
-             SELECT metric FROM targets UNION SELECT per_metric FROM targets)
-         ORDER BY o.metric, o.unit, o.date, o.file, o.line",
-    )?;
-    let rows = stmt.query_map([as_of.to_string()], |r| {
-        Ok((
-            (r.get(0)?, r.get(1)?),
-            Observation {
-                date: date(&r.get::<_, String>(2)?)?,
-                value: r.get(3)?,
-            },
-        ))
-    })?;
-    for row in rows {
-        let (key, obs): ((String, String), Observation) = row?;
-        let series = history.entry(key).or_default();
-        // Two observations of one day: the one read last (later file, later line) stands.
-        match series.last_mut() {
-            Some(last) if last.date == obs.date => *last = obs,
-            _ => series.push(obs),
+    let metrics: Vec<String> = targets
+        .iter()
+        .flat_map(|t| std::iter::once(t.metric.clone()).chain(t.per.iter().map(|p| p.0.clone())))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let now = values(conn, &metrics, as_of)?;
+
+    // A trend starts at the target's baseline, or else on the first day its metric was
+    // observed; the figures of that day are read once per distinct date.
+    let mut start_of = HashMap::new();
+    let mut at_start: HashMap<NaiveDate, Values> = HashMap::new();
+    let mut first =
+        conn.prepare("SELECT min(date) FROM observations WHERE metric = ?1 AND date <= ?2")?;
+    for t in &targets {
+        // A baseline is itself the start: no figures to read.
+        let start = match t.baseline {
+            Some(_) if t.units.len() == 1 => None,
+            _ => first
+                .query_row(rusqlite::params![t.metric, as_of.to_string()], |r| {
+                    r.get::<_, Option<String>>(0)
+                })?
+                .as_deref()
+                .map(date)
+                .transpose()?,
+        };
+        let Some(start) = start.filter(|d| *d < as_of) else {
+            continue;
+        };
+        if let std::collections::hash_map::Entry::Vacant(e) = at_start.entry(start) {
+            e.insert(values(conn, &metrics, start)?);
         }
+        start_of.insert((t.policy.clone(), t.id.clone()), start);
     }
 
     Ok::<_, anyhow::Error>(Snapshot {
@@ -345,7 +421,9 @@ pub fn load(conn: &Connection, as_of: NaiveDate) -> Result<Snapshot> {
         instances,
         events,
         targets,
-        history,
+        now,
+        start_of,
+        at_start,
     })
     .context("cannot read the index")
 }

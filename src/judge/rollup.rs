@@ -1,9 +1,10 @@
-//! A unit's figure for a metric at a date: its own latest observation, or else the sum of
-//! the figures of the areas below it (community → street → district → city → province).
+//! A unit's figure for a metric: its own newest observation, or else the sum of the figures
+//! of the areas below it (community → street → district → city → province).
 //!
-//! Population is a stock, so each unit contributes its latest value at or before the date,
-//! never a sum over time. A per-capita ratio for a parent is recomputed from the summed
-//! numerator and summed denominator by the caller, never averaged from children's ratios.
+//! Figures are read from [`Values`], the newest observation of each (metric, unit) at or
+//! before one date. Population is a stock, so each unit contributes its newest value, never
+//! a sum over time. A per-capita ratio for a parent is recomputed from the summed numerator
+//! and summed denominator by the caller, never averaged from children's ratios.
 
 use crate::model::Observation;
 use crate::registry::Registry;
@@ -13,11 +14,17 @@ use std::collections::HashMap;
 /// Observations by (metric, unit), oldest first.
 pub type History = HashMap<(String, String), Vec<Observation>>;
 
+/// The figures as they stood on one date: the newest observation of each (metric, unit) at
+/// or before it.
+pub type Values = HashMap<(String, String), Observation>;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Figure {
     pub value: f64,
     /// The oldest observation the figure rests on: how fresh it is.
     pub oldest: NaiveDate,
+    /// The newest observation it rests on: the date the figure describes.
+    pub newest: NaiveDate,
     /// For a sum: the areas directly below that reported, of how many there are.
     pub reported: usize,
     pub expected: usize,
@@ -31,42 +38,39 @@ pub fn latest_at(series: &[Observation], at: NaiveDate) -> Option<Observation> {
     n.checked_sub(1).map(|i| series[i])
 }
 
-/// The figure of `metric` for `unit` at `at`; `rollup` says whether the metric sums.
+/// The figures of `history` as they stood on `at`.
+pub fn values_at(history: &History, at: NaiveDate) -> Values {
+    history
+        .iter()
+        .filter_map(|(k, s)| latest_at(s, at).map(|o| (k.clone(), o)))
+        .collect()
+}
+
+/// The figure of `metric` for `unit`; `rollup` says whether the metric sums.
 pub fn figure(
     registry: &Registry,
-    history: &History,
+    values: &Values,
     metric: &str,
     rollup: bool,
     unit: &str,
-    at: NaiveDate,
 ) -> Option<Figure> {
-    figure_within(
-        registry,
-        history,
-        metric,
-        rollup,
-        unit,
-        at,
-        registry.units().len(),
-    )
+    let depth = registry.units().len();
+    figure_within(registry, values, metric, rollup, unit, depth)
 }
 
 fn figure_within(
     registry: &Registry,
-    history: &History,
+    values: &Values,
     metric: &str,
     rollup: bool,
     unit: &str,
-    at: NaiveDate,
     depth: usize,
 ) -> Option<Figure> {
-    let own = history
-        .get(&(metric.to_string(), unit.to_string()))
-        .and_then(|s| latest_at(s, at));
-    if let Some(o) = own {
+    if let Some(o) = values.get(&(metric.to_string(), unit.to_string())) {
         return Some(Figure {
             value: o.value,
             oldest: o.date,
+            newest: o.date,
             reported: 0,
             expected: 0,
             partial: false,
@@ -78,43 +82,16 @@ fn figure_within(
     let children = registry.child_areas(unit);
     let figures: Vec<Figure> = children
         .iter()
-        .filter_map(|c| figure_within(registry, history, metric, rollup, &c.id, at, depth - 1))
+        .filter_map(|c| figure_within(registry, values, metric, rollup, &c.id, depth - 1))
         .collect();
-    let oldest = figures.iter().map(|f| f.oldest).min()?;
     Some(Figure {
         value: figures.iter().map(|f| f.value).sum(),
-        oldest,
+        oldest: figures.iter().map(|f| f.oldest).min()?,
+        newest: figures.iter().map(|f| f.newest).max()?,
         reported: figures.len(),
         expected: children.len(),
         partial: figures.len() < children.len() || figures.iter().any(|f| f.partial),
     })
-}
-
-/// The dates on which `unit`'s figure for `metric` can change: its own observations, or
-/// those of the areas below it.
-pub fn dates(
-    registry: &Registry,
-    history: &History,
-    metric: &str,
-    rollup: bool,
-    unit: &str,
-) -> Vec<NaiveDate> {
-    let key = (metric.to_string(), unit.to_string());
-    if let Some(s) = history.get(&key) {
-        return s.iter().map(|o| o.date).collect();
-    }
-    if !rollup {
-        return Vec::new();
-    }
-    let mut out: Vec<NaiveDate> = registry
-        .descendants(unit)
-        .iter()
-        .filter_map(|u| history.get(&(metric.to_string(), u.id.clone())))
-        .flat_map(|s| s.iter().map(|o| o.date))
-        .collect();
-    out.sort();
-    out.dedup();
-    out
 }
 
 #[cfg(test)]
@@ -160,6 +137,10 @@ mod tests {
             });
     }
 
+    fn at(r: &Registry, h: &History, metric: &str, unit: &str, date: &str) -> Option<Figure> {
+        figure(r, &values_at(h, day(date)), metric, metric != "rate", unit)
+    }
+
     #[test]
     fn counts_sum_up_the_tree_and_departments_do_not_count() {
         let r = tree();
@@ -167,12 +148,15 @@ mod tests {
         obs(&mut h, "workers", "a1", "2024-06-30", 10.0);
         obs(&mut h, "workers", "a2", "2024-05-31", 5.0);
         obs(&mut h, "workers", "b", "2024-06-30", 7.0);
-        let f = figure(&r, &h, "workers", true, "city", day("2024-06-30")).unwrap();
+        let f = at(&r, &h, "workers", "city", "2024-06-30").unwrap();
         assert_eq!(f.value, 22.0);
         assert_eq!(f.oldest, day("2024-05-31"));
+        assert_eq!(f.newest, day("2024-06-30"));
         assert_eq!((f.reported, f.expected, f.partial), (2, 2, false));
-        let a = figure(&r, &h, "workers", true, "a", day("2024-06-30")).unwrap();
-        assert_eq!(a.value, 15.0);
+        assert_eq!(
+            at(&r, &h, "workers", "a", "2024-06-30").unwrap().value,
+            15.0
+        );
     }
 
     #[test]
@@ -183,11 +167,19 @@ mod tests {
         obs(&mut h, "population", "a1", "2023-12-31", 1100.0);
         obs(&mut h, "population", "a2", "2020-11-01", 500.0);
         obs(&mut h, "population", "b", "2020-11-01", 700.0);
-        let f = figure(&r, &h, "population", true, "city", day("2024-06-30")).unwrap();
-        assert_eq!(f.value, 2300.0);
-        let then = figure(&r, &h, "population", true, "city", day("2021-01-01")).unwrap();
-        assert_eq!(then.value, 2200.0);
-        assert!(figure(&r, &h, "population", true, "city", day("2019-01-01")).is_none());
+        assert_eq!(
+            at(&r, &h, "population", "city", "2024-06-30")
+                .unwrap()
+                .value,
+            2300.0
+        );
+        assert_eq!(
+            at(&r, &h, "population", "city", "2021-01-01")
+                .unwrap()
+                .value,
+            2200.0
+        );
+        assert!(at(&r, &h, "population", "city", "2019-01-01").is_none());
     }
 
     #[test]
@@ -196,11 +188,11 @@ mod tests {
         let mut h = History::new();
         obs(&mut h, "workers", "a1", "2024-06-30", 10.0);
         obs(&mut h, "workers", "b", "2024-06-30", 7.0);
-        let f = figure(&r, &h, "workers", true, "city", day("2024-06-30")).unwrap();
+        let f = at(&r, &h, "workers", "city", "2024-06-30").unwrap();
         assert_eq!(f.value, 17.0);
         assert_eq!((f.reported, f.expected), (2, 2));
         assert!(f.partial, "street a2 of district a did not report");
-        let a = figure(&r, &h, "workers", true, "a", day("2024-06-30")).unwrap();
+        let a = at(&r, &h, "workers", "a", "2024-06-30").unwrap();
         assert_eq!((a.reported, a.expected, a.partial), (1, 2, true));
     }
 
@@ -210,21 +202,12 @@ mod tests {
         let mut h = History::new();
         obs(&mut h, "workers", "a", "2024-06-30", 100.0);
         obs(&mut h, "workers", "a1", "2024-06-30", 10.0);
-        let a = figure(&r, &h, "workers", true, "a", day("2024-06-30")).unwrap();
-        assert_eq!(a.value, 100.0);
+        assert_eq!(
+            at(&r, &h, "workers", "a", "2024-06-30").unwrap().value,
+            100.0
+        );
         obs(&mut h, "rate", "a1", "2024-06-30", 90.0);
         obs(&mut h, "rate", "a2", "2024-06-30", 95.0);
-        assert!(figure(&r, &h, "rate", false, "a", day("2024-06-30")).is_none());
-    }
-
-    #[test]
-    fn the_dates_of_a_sum_are_those_of_the_units_below() {
-        let r = tree();
-        let mut h = History::new();
-        obs(&mut h, "workers", "a1", "2024-01-31", 1.0);
-        obs(&mut h, "workers", "a2", "2024-02-29", 1.0);
-        obs(&mut h, "workers", "a1", "2024-02-29", 2.0);
-        let d = dates(&r, &h, "workers", true, "a");
-        assert_eq!(d, [day("2024-01-31"), day("2024-02-29")]);
+        assert!(at(&r, &h, "rate", "a", "2024-06-30").is_none());
     }
 }

@@ -9,12 +9,14 @@ use super::{
     Filter, GapRow, TaskRow, UnitSummary, gap_rows, task_rows, trend_points, unit_summaries,
 };
 use crate::i18n::Lang;
-use crate::index::snapshot::Snapshot;
+use crate::index::snapshot::{self, Snapshot};
+use crate::judge::rollup::History;
 use crate::judge::target::TargetStatus;
 use crate::judge::task::Light;
 use crate::judge::trend::Pace;
 use chrono::NaiveDate;
 use serde::Serialize;
+use std::collections::HashSet;
 
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
 pub struct Counts {
@@ -60,8 +62,12 @@ pub struct Attainment {
 /// A target's history for one unit with its projection to the deadline.
 #[derive(Debug, Clone, Serialize)]
 pub struct TrendChart {
+    pub policy: String,
+    pub target: String,
     pub title: String,
     pub unit: String,
+    pub unit_id: String,
+    /// Filled by [`chart_points`] from the history of that unit.
     pub points: Vec<(NaiveDate, f64)>,
     pub min: Option<f64>,
     pub max: Option<f64>,
@@ -101,6 +107,36 @@ pub struct DigestOptions {
     /// The target whose trend is charted, as POLICY/TARGET; default: the unit furthest
     /// behind its pace.
     pub trend: Option<String>,
+}
+
+/// The digest with its trend chart's points drawn from the history of the chart's unit and
+/// the units below it: the one part of the digest that reads history, and only that unit's.
+pub fn digest_with_chart(
+    conn: &rusqlite::Connection,
+    s: &Snapshot,
+    o: &DigestOptions,
+) -> anyhow::Result<Digest> {
+    let mut d = digest(s, o);
+    if let Some(chart) = &mut d.trend
+        && let Some(t) = s
+            .targets
+            .iter()
+            .find(|t| t.policy == chart.policy && t.id == chart.target)
+    {
+        let mut units: HashSet<String> = s
+            .registry
+            .descendants(&chart.unit_id)
+            .iter()
+            .map(|u| u.id.clone())
+            .collect();
+        units.insert(chart.unit_id.clone());
+        let metrics: Vec<&str> = std::iter::once(t.metric.as_str())
+            .chain(t.per.as_ref().map(|p| p.0.as_str()))
+            .collect();
+        let history: History = snapshot::history(conn, &metrics, &units, s.as_of)?;
+        chart.points = trend_points(s, &history, &chart.policy, &chart.target, &chart.unit_id);
+    }
+    Ok(d)
 }
 
 pub fn digest(s: &Snapshot, o: &DigestOptions) -> Digest {
@@ -223,9 +259,12 @@ pub fn digest(s: &Snapshot, o: &DigestOptions) -> Digest {
             }),
     };
     let trend = chosen.map(|g| TrendChart {
+        policy: g.policy.clone(),
+        target: g.target.clone(),
         title: g.title.clone(),
         unit: g.unit.clone(),
-        points: trend_points(s, &g.policy, &g.target, &g.unit_id),
+        unit_id: g.unit_id.clone(),
+        points: Vec::new(),
         min: g.min,
         max: g.max,
         deadline: g.deadline.as_deref().and_then(|d| d.parse().ok()),

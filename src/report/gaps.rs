@@ -4,7 +4,7 @@
 use super::Filter;
 use crate::i18n::Lang;
 use crate::index::snapshot::{Snapshot, TargetInfo};
-use crate::judge::rollup::{Figure, dates, figure};
+use crate::judge::rollup::{Figure, History, Values, figure, values_at};
 use crate::judge::target::{Judgement, TargetStatus, judge_ratio, judge_value};
 use crate::judge::task::Light;
 use crate::judge::trend::{Pace, trend};
@@ -114,10 +114,12 @@ fn reported_note(lang: Lang, k: usize, n: usize) -> String {
     }
 }
 
-/// A target judged for one unit at one date, from figures rolled up the tree.
+/// A target judged for one unit from the figures of one date, rolled up the tree.
 struct Reading {
     j: Judgement,
     oldest: Option<NaiveDate>,
+    /// The date the figure describes: its newest observation.
+    newest: Option<NaiveDate>,
     partial: bool,
     reported: Option<(usize, usize)>,
 }
@@ -126,17 +128,8 @@ fn rolls_up(s: &Snapshot, metric: &str) -> bool {
     s.registry.metric(metric).is_some_and(|m| m.rollup)
 }
 
-fn read(s: &Snapshot, t: &TargetInfo, unit: &str, bounds: Bounds, at: NaiveDate) -> Reading {
-    let fig = |metric: &str| {
-        figure(
-            &s.registry,
-            &s.history,
-            metric,
-            rolls_up(s, metric),
-            unit,
-            at,
-        )
-    };
+fn read(s: &Snapshot, t: &TargetInfo, unit: &str, bounds: Bounds, values: &Values) -> Reading {
+    let fig = |metric: &str| figure(&s.registry, values, metric, rolls_up(s, metric), unit);
     let num = fig(&t.metric);
     let den = t.per.as_ref().map(|(m, _)| fig(m));
     let j = match (&t.per, den) {
@@ -155,6 +148,7 @@ fn read(s: &Snapshot, t: &TargetInfo, unit: &str, bounds: Bounds, at: NaiveDate)
         j,
         // Freshness is that of the reported figure; a population comes from a census.
         oldest: num.map(|f| f.oldest),
+        newest: num.map(|f| f.newest),
         partial,
         reported: num
             .filter(|f| f.expected > 0)
@@ -162,28 +156,18 @@ fn read(s: &Snapshot, t: &TargetInfo, unit: &str, bounds: Bounds, at: NaiveDate)
     }
 }
 
-/// The unit's actual value at each date its figure changed, leaving out sums to which not
-/// every unit had reported.
-fn points(s: &Snapshot, t: &TargetInfo, unit: &str, bounds: Bounds) -> Vec<(NaiveDate, f64)> {
-    dates(
-        &s.registry,
-        &s.history,
-        &t.metric,
-        rolls_up(s, &t.metric),
-        unit,
-    )
-    .into_iter()
-    .filter(|d| *d <= s.as_of)
-    .filter_map(|d| {
-        let r = read(s, t, unit, bounds, d);
-        r.j.actual.filter(|_| !r.partial).map(|a| (d, a))
-    })
-    .collect()
-}
-
-/// The history of a target's actual value for one unit, for a trend chart.
-pub fn trend_points(s: &Snapshot, policy: &str, target: &str, unit: &str) -> Vec<(NaiveDate, f64)> {
-    s.targets
+/// A target's actual value for one unit at each date its figure changed, from the history
+/// of the metrics below it, leaving out sums to which not every unit had reported: the
+/// points of a trend chart.
+pub fn trend_points(
+    s: &Snapshot,
+    history: &History,
+    policy: &str,
+    target: &str,
+    unit: &str,
+) -> Vec<(NaiveDate, f64)> {
+    let Some((t, bounds)) = s
+        .targets
         .iter()
         .find(|t| t.policy == policy && t.id == target)
         .and_then(|t| {
@@ -192,10 +176,28 @@ pub fn trend_points(s: &Snapshot, policy: &str, target: &str, unit: &str) -> Vec
                 .find(|(u, _)| u == unit)
                 .map(|(_, b)| (t, *b))
         })
-        .map_or(Vec::new(), |(t, b)| points(s, t, unit, b))
+    else {
+        return Vec::new();
+    };
+    let mut dates: Vec<NaiveDate> = history
+        .iter()
+        .filter(|((m, _), _)| *m == t.metric)
+        .flat_map(|(_, series)| series.iter().map(|o| o.date))
+        .filter(|d| *d <= s.as_of)
+        .collect();
+    dates.sort();
+    dates.dedup();
+    dates
+        .into_iter()
+        .filter_map(|d| {
+            let r = read(s, t, unit, bounds, &values_at(history, d));
+            r.j.actual.filter(|_| !r.partial).map(|a| (d, a))
+        })
+        .collect()
 }
 
-/// The trend of one unit's actual value towards the bound it misses.
+/// The trend of one unit's actual value towards the bound it misses: from the baseline, or
+/// the figures on the first day the metric was observed, to the figures now.
 fn pace(
     s: &Snapshot,
     t: &TargetInfo,
@@ -203,7 +205,7 @@ fn pace(
     bounds: Bounds,
     now: &Reading,
 ) -> Option<crate::judge::trend::Trend> {
-    let actual = now.j.actual?;
+    let actual = now.j.actual.filter(|_| !now.partial)?;
     let goal = match (bounds.min, bounds.max) {
         (Some(min), _) if actual < min => min,
         (_, Some(max)) if actual > max => max,
@@ -211,12 +213,15 @@ fn pace(
         (_, Some(max)) => max,
         _ => return None,
     };
-    let points = points(s, t, unit, bounds);
-    let now_point = *points.last()?;
+    let now_point = (now.newest?, actual);
     let start = match t.baseline {
         // A baseline is one figure: it describes a target on one unit.
-        Some(b) if t.units.len() == 1 && b.date < points[0].0 => (b.date, b.value),
-        _ => points[0],
+        Some(b) if t.units.len() == 1 => (b.date, b.value),
+        _ => {
+            let day = s.start_of.get(&(t.policy.clone(), t.id.clone()))?;
+            let r = read(s, t, unit, bounds, s.at_start.get(day)?);
+            (r.newest?, r.j.actual.filter(|_| !r.partial)?)
+        }
     };
     trend(
         start,
@@ -275,7 +280,7 @@ impl Row<'_> {
 
     /// The row of one unit, with freshness, completeness and trend.
     fn unit(&self, unit: &str, bounds: Bounds) -> GapRow {
-        let r = read(self.s, self.t, unit, bounds, self.s.as_of);
+        let r = read(self.s, self.t, unit, bounds, &self.s.now);
         let lang = self.lang;
         let mut text = gap_phrase(self.s, self.t, &r.j, lang);
         if let Some((k, n)) = r.reported.filter(|_| r.partial) {
@@ -358,7 +363,7 @@ pub fn gap_rows(s: &Snapshot, f: &Filter, stale_after_months: u32, lang: Lang) -
                 let readings: Vec<Reading> = t
                     .units
                     .iter()
-                    .map(|(u, b)| read(s, t, u, *b, s.as_of))
+                    .map(|(u, b)| read(s, t, u, *b, &s.now))
                     .collect();
                 let reported = readings.iter().filter(|r| r.j.actual.is_some()).count();
                 let sum = |pick: fn(&Reading) -> Option<f64>| -> Option<f64> {
@@ -393,7 +398,7 @@ pub fn gap_rows(s: &Snapshot, f: &Filter, stale_after_months: u32, lang: Lang) -
                 let mut short = Vec::new();
                 let mut no_data = 0;
                 for (unit, bounds) in &t.units {
-                    let r = read(s, t, unit, *bounds, s.as_of);
+                    let r = read(s, t, unit, *bounds, &s.now);
                     if r.j.status != TargetStatus::Met {
                         no_data += usize::from(r.j.status == TargetStatus::NoData);
                         short.push(s.registry.name(unit).to_string());
