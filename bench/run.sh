@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Province-scale benchmark: every figure beside a baseline measured in the same run.
+#
+#   bench/run.sh [SCALE]      SCALE in (0, 1], default 1 (Guangdong: 21 cities, ~120
+#                             districts, ~1,600 towns, ~26,000 communities, ~9.4M rows)
+#
+# Installs what it lacks (Debian's sqlite3, taskwarrior, hyperfine), builds in release
+# mode, generates the workspace once under target/bench/, and prints one line per figure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SCALE=${1:-1}
+AS_OF=2024-12-31          # the month of the newest returns: this month's report
+RUNS=${BENCH_RUNS:-5}
+
+need=()
+command -v sqlite3 >/dev/null || need+=(sqlite3)
+command -v task >/dev/null || need+=(taskwarrior)
+command -v hyperfine >/dev/null || need+=(hyperfine)
+[ -x /usr/bin/time ] || need+=(time)
+if [ ${#need[@]} -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+cargo build --release --quiet
+cargo build --release --quiet --example generate
+GT=$PWD/target/release/govtrack
+WS=$PWD/target/bench/scale-$SCALE
+DB=$WS/.govtrack/index.sqlite
+if [ ! -f "$WS/govtrack.toml" ]; then
+    echo "generating the workspace at scale $SCALE into $WS ..." >&2
+    rm -rf "$WS"
+    target/release/examples/generate --out "$WS" --scale "$SCALE" >&2
+fi
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+
+# Mean seconds of one hyperfine run: mean CMD [hyperfine options...]
+mean() {
+    local cmd=$1; shift
+    hyperfine --style none --runs "$RUNS" --export-json "$OUT/h.json" "$@" "$cmd" >/dev/null 2>&1
+    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["mean"])' "$OUT/h.json"
+}
+ms() { python3 -c "print(f'{float(\"$1\")*1000:.1f} ms')"; }
+ratio() { python3 -c "print(f'{float(\"$1\")/float(\"$2\"):.2f}x')"; }
+
+ROWS=$(find "$WS/progress" -name '*.csv' -path '*obs*' -exec cat {} + | grep -vc '^metric,')
+FILES=$(find "$WS/progress" -name '*.csv' | wc -l)
+echo "workspace: scale $SCALE, $ROWS observation rows in $FILES progress files ($(du -sh "$WS" | cut -f1))"
+
+# 1. Cold index against the sqlite3 shell's .import of the same observations.
+cat "$WS"/progress/obs/*/*.csv | grep -v '^metric,' > "$OUT/all.csv"
+cold=$(RUNS=3 mean "$GT --workspace $WS load" --prepare "rm -rf $WS/.govtrack")
+import=$(RUNS=3 mean "sqlite3 $OUT/floor.db -cmd '.mode csv' '.import $OUT/all.csv observations'" \
+    --prepare "rm -f $OUT/floor.db; sqlite3 $OUT/floor.db 'CREATE TABLE observations(metric TEXT, unit TEXT, date TEXT, value REAL, source TEXT)'")
+python3 -c "r=$ROWS; a=$cold; b=$import; print(f'cold index: {a:.1f} s, {r/a:,.0f} rows/s; sqlite3 .import of the same rows: {b:.1f} s, {r/b:,.0f} rows/s; govtrack/.import = {a/b:.2f}x')"
+
+# 2. A refresh when nothing changed, against the floor of opening the index and reading
+#    its list of files.
+noop=$(mean "$GT --workspace $WS load" --warmup 1)
+floor=$(mean "sqlite3 $DB 'SELECT count(*) FROM files'" --warmup 1)
+echo "no-op refresh: $(ms "$noop") (goal < 50 ms); sqlite3 open + read files: $(ms "$floor"); ratio $(ratio "$noop" "$floor")"
+
+# 3. A refresh after one progress file changed, against the cold index scaled to that
+#    file's share of the rows.
+one=$(find "$WS/progress/obs" -name '*.csv' | sort | head -1)
+one_rows=$(($(wc -l < "$one") - 1))
+cp "$one" "$OUT/one.csv"
+changed=$(mean "$GT --workspace $WS load" --prepare "cp $OUT/one.csv $one; echo >> $one")
+cp "$OUT/one.csv" "$one"; "$GT" --workspace "$WS" load >/dev/null
+python3 -c "c=$changed; n=$noop; cold=$cold; share=$one_rows/$ROWS; print(f'one file changed ({$one_rows} rows): {c*1000:.1f} ms; no-op {n*1000:.1f} ms; cold index x file share {cold*share*1000:.2f} ms; (changed - no-op)/(cold x share) = {(c-n)/(cold*share):.1f}')"
+
+# 4. Reports against the equivalent SQL run by the sqlite3 shell on the same index.
+DISTRICT=$(sqlite3 "$DB" "SELECT name FROM units WHERE level = 'district' ORDER BY ord LIMIT 1")
+DISTRICT_ID=$(sqlite3 "$DB" "SELECT id FROM units WHERE level = 'district' ORDER BY ord LIMIT 1")
+OPEN="NOT EXISTS (SELECT 1 FROM events e WHERE e.policy = i.policy AND e.task = i.task AND e.unit = i.unit AND e.status = 'done' AND e.date <= '$AS_OF')"
+SQL_OVERDUE="SELECT i.policy, i.task, i.unit, i.due FROM instances i WHERE i.due < '$AS_OF' AND $OPEN ORDER BY i.due"
+SQL_STATUS="SELECT i.unit, count(*), sum(i.due < '$AS_OF' AND $OPEN) FROM instances i GROUP BY i.unit"
+SQL_DISTRICT="WITH RECURSIVE sub(id) AS (SELECT '$DISTRICT_ID' UNION ALL SELECT u.id FROM units u JOIN sub ON u.parent = sub.id) SELECT i.policy, i.task, i.unit, i.due, $OPEN FROM instances i WHERE i.unit IN sub"
+SQL_GAPS="SELECT tu.policy, tu.target, tu.unit, l.value, tu.min, tu.max FROM target_units tu JOIN targets t ON t.policy = tu.policy AND t.id = tu.target LEFT JOIN latest l ON l.metric = t.metric AND l.unit = tu.unit"
+report() {
+    local name=$1 args=$2 sql=$3 goal=$4
+    local a b
+    a=$(mean "$GT --workspace $WS $args --as-of $AS_OF --format json" --warmup 1 --output "$OUT/r.json" -i)
+    b=$(mean "sqlite3 $DB \"$sql\"" --warmup 1 --output "$OUT/s.txt")
+    echo "$name: $(ms "$a") (goal $goal); the same question in SQL: $(ms "$b"); ratio $(ratio "$a" "$b") (goal <= 1.5x)"
+}
+report "overdue" "overdue" "$SQL_OVERDUE" "< 200 ms"
+report "status" "status" "$SQL_STATUS" "< 200 ms"
+report "status --district $DISTRICT" "status --district $DISTRICT_ID" "$SQL_DISTRICT" "< 200 ms"
+report "gaps (full roll-up)" "gaps" "$SQL_GAPS" "< 1 s"
+
+# 5. overdue against Taskwarrior 2.6 on the same task instances.
+TW=$WS/bench/taskwarrior
+if [ ! -f "$TW/data/pending.data" ]; then
+    mkdir -p "$TW/data"
+    printf 'data.location=%s\nconfirmation=off\nverbose=nothing\ngc=off\n' "$TW/data" > "$TW/taskrc"
+    echo "importing $(wc -l < "$WS/bench/tasks.json") task instances into Taskwarrior (once) ..." >&2
+    TASKRC=$TW/taskrc task import "$WS/bench/tasks.json" >/dev/null 2>&1
+fi
+tw=$(RUNS=3 mean "env TASKRC=$TW/taskrc task overdue" --warmup 1 -i)
+ov=$(mean "$GT --workspace $WS overdue --as-of $AS_OF --format json" --warmup 1 -i)
+echo "overdue vs Taskwarrior 'task overdue' on $(wc -l < "$WS/bench/tasks.json") instances: govtrack $(ms "$ov"), Taskwarrior $(ms "$tw"); Taskwarrior/govtrack = $(ratio "$tw" "$ov") (goal >= 50x)"
+
+# 6. Peak resident memory of the cold index.
+rm -rf "$WS/.govtrack"
+/usr/bin/time -v "$GT" --workspace "$WS" load 2> "$OUT/time.txt" >/dev/null
+kb=$(grep 'Maximum resident set size' "$OUT/time.txt" | awk '{print $NF}')
+python3 -c "print(f'peak memory of the cold index: {$kb/1024:.0f} MB (goal < 200 MB)')"
