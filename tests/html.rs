@@ -21,7 +21,12 @@ fn digest_of(fixture: &str, as_of: &str, lang: Lang) -> Digest {
     let db = dir.path().join(".govtrack/index.sqlite");
     let (mut index, _) = govtrack::index::Index::open(&db).unwrap();
     index.refresh(&ws).unwrap();
-    let snapshot = govtrack::index::snapshot::load(index.conn(), as_of.parse().unwrap()).unwrap();
+    let snapshot = govtrack::index::snapshot::load(
+        index.conn(),
+        as_of.parse().unwrap(),
+        govtrack::index::snapshot::Need::ALL,
+    )
+    .unwrap();
     digest_with_chart(
         index.conn(),
         &snapshot,

@@ -31,7 +31,7 @@ fn load(fixture: &str) -> (TempDir, Workspace, Snapshot) {
     let ws = Workspace::locate(Some(dir.path())).unwrap();
     let (mut index, _) = Index::open(&dir.path().join(".govtrack/index.sqlite")).unwrap();
     index.refresh(&ws).unwrap();
-    let s = snapshot::load(index.conn(), as_of()).unwrap();
+    let s = snapshot::load(index.conn(), as_of(), snapshot::Need::ALL).unwrap();
     (dir, ws, s)
 }
 

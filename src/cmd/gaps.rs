@@ -2,13 +2,20 @@
 
 use super::{Ctx, emit, filter};
 use crate::cli::{Cli, ReportArgs};
+use crate::index::snapshot::Need;
 use crate::report::gap_rows;
 use anyhow::Result;
 use std::process::ExitCode;
 
 pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
     let ctx = Ctx::open(cli)?;
-    let s = ctx.snapshot(args.as_of)?;
+    let s = ctx.snapshot(
+        args.as_of,
+        Need {
+            tasks: false,
+            targets: true,
+        },
+    )?;
     let rows = gap_rows(&s, &filter(&s, args)?, ctx.ws.stale_after_months, ctx.lang);
     emit(&rows, args, ctx.lang, ctx.lang.pick("Gaps", "目标差距"))?;
     Ok(ExitCode::SUCCESS)

@@ -11,7 +11,7 @@ pub mod status;
 
 use crate::cli::{Cli, Command, ReportArgs};
 use crate::i18n::Lang;
-use crate::index::snapshot::{self, Snapshot};
+use crate::index::snapshot::{self, Need, Snapshot};
 use crate::index::{Index, Refresh};
 use crate::registry::{Registry, Unresolved};
 use crate::report::Filter;
@@ -43,8 +43,9 @@ impl Ctx {
         })
     }
 
-    pub fn snapshot(&self, as_of: Option<NaiveDate>) -> Result<Snapshot> {
-        snapshot::load(self.index.conn(), as_of.unwrap_or_else(today))
+    /// The index as of a date, with the parts a report judges.
+    pub fn snapshot(&self, as_of: Option<NaiveDate>, need: Need) -> Result<Snapshot> {
+        snapshot::load(self.index.conn(), as_of.unwrap_or_else(today), need)
     }
 }
 

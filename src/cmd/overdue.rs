@@ -3,6 +3,7 @@
 use super::{Ctx, emit, exit, filter, print};
 use crate::cli::{Cli, ReportArgs};
 use crate::i18n::Lang;
+use crate::index::snapshot::Need;
 use crate::render::Format;
 use crate::report::overdue_rows;
 use anyhow::Result;
@@ -10,7 +11,13 @@ use std::process::ExitCode;
 
 pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
     let ctx = Ctx::open(cli)?;
-    let s = ctx.snapshot(args.as_of)?;
+    let s = ctx.snapshot(
+        args.as_of,
+        Need {
+            tasks: true,
+            targets: false,
+        },
+    )?;
     let rows = overdue_rows(&s, &filter(&s, args)?, ctx.ws.due_soon_days);
     if rows.is_empty() && args.format == Format::Table {
         print(&match ctx.lang {

@@ -3,6 +3,7 @@
 
 use super::{Ctx, print, today};
 use crate::cli::{Cli, DigestArgs, DigestFormat};
+use crate::index::snapshot::Need;
 use crate::render::markdown::digest_md;
 use crate::report::digest::{Digest, DigestOptions, digest_with_chart};
 use crate::workspace::write_atomically;
@@ -29,7 +30,7 @@ pub fn run(cli: &Cli, args: &DigestArgs) -> Result<ExitCode> {
 }
 
 pub fn build(ctx: &Ctx, as_of: Option<NaiveDate>, trend: Option<String>) -> Result<Digest> {
-    let s = ctx.snapshot(Some(as_of.unwrap_or_else(today)))?;
+    let s = ctx.snapshot(Some(as_of.unwrap_or_else(today)), Need::ALL)?;
     digest_with_chart(
         ctx.index.conn(),
         &s,

@@ -3,6 +3,7 @@
 use super::{Ctx, emit, filter, print};
 use crate::cli::{Cli, ReportArgs};
 use crate::i18n::Lang;
+use crate::index::snapshot::Need;
 use crate::judge::task::Light;
 use crate::render::{self, Format};
 use crate::report::{GapRow, TaskRow, gap_rows, task_rows, unit_summaries};
@@ -21,7 +22,7 @@ struct UnitStatus<'a> {
 
 pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
     let ctx = Ctx::open(cli)?;
-    let s = ctx.snapshot(args.as_of)?;
+    let s = ctx.snapshot(args.as_of, Need::ALL)?;
     let f = filter(&s, args)?;
     let mut tasks = task_rows(&s, &f, ctx.ws.due_soon_days);
     let gaps = gap_rows(&s, &f, ctx.ws.stale_after_months, ctx.lang);

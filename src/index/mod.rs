@@ -60,6 +60,9 @@ impl Index {
         conn.busy_timeout(Duration::from_secs(60))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // A bulk load touches far more pages than the default cache of about 8 MB holds;
+        // 32 MB keeps the hot ones in memory; SQLite sorts within a budget of the same size.
+        conn.pragma_update(None, "cache_size", -32768)?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let has_meta: bool = tx.query_row(
             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
@@ -84,7 +87,9 @@ impl Index {
             for t in tables {
                 tx.execute_batch(&format!("DROP TABLE \"{t}\";"))?;
             }
-            tx.execute_batch(schema::TABLES)?;
+            tx.execute_batch(
+                &schema::TABLES.replace("{PROGRESS_INDEXES}", schema::PROGRESS_INDEXES),
+            )?;
             tx.execute(
                 "INSERT INTO meta(key, value) VALUES ('schema', ?1)",
                 [schema::VERSION.to_string()],
@@ -148,8 +153,10 @@ impl Index {
         let defs_removed = removed.iter().any(|(_, k)| k.kind == DEFINITIONS);
         let defs_changed = !defs.changed.is_empty() || defs_removed;
 
-        // The (metric, unit) keys whose newest observation may have changed.
+        // The (metric, unit) keys whose newest observation may have changed; a bulk load
+        // rebuilds them all.
         let mut touched: HashSet<(String, String)> = HashSet::new();
+        let mut bulk = false;
         for (path, k) in &removed {
             delete_rows_of(&tx, k.id, &mut touched)?;
             tx.execute("DELETE FROM files WHERE id = ?1", [k.id])?;
@@ -198,10 +205,19 @@ impl Index {
         } else {
             let catalog = catalog(&tx)?;
             let ids = upsert_files(&tx, PROGRESS, &progress.changed)?;
+            for c in &progress.changed {
+                delete_rows_of(&tx, ids[&c.entry.rel], &mut touched)?;
+            }
+            // Loading most of the workspace: inserting into indexed tables costs several
+            // times a plain insert, so the indexes are dropped and built once at the end.
+            bulk =
+                progress.changed.len() * 2 > progress_on_disk.len() && progress.changed.len() > 10;
+            if bulk {
+                tx.execute_batch(schema::DROP_PROGRESS_INDEXES)?;
+            }
             for (n, c) in progress.changed.iter().enumerate() {
                 progress_of(n, progress.changed.len(), &c.entry.rel);
                 let id = ids[&c.entry.rel];
-                delete_rows_of(&tx, id, &mut touched)?;
                 let bytes = std::fs::read(ws.abs(&c.entry.rel))
                     .with_context(|| format!("cannot read {}", c.entry.rel))?;
                 match source_from_bytes(&c.entry.rel, bytes)
@@ -210,15 +226,21 @@ impl Index {
                 {
                     Ok(rows) => {
                         insert_progress(&tx, id, &rows)?;
-                        touched.extend(
-                            rows.observations
-                                .iter()
-                                .map(|o| (o.metric.clone(), o.unit.clone())),
-                        );
+                        // A bulk load rebuilds `latest` whole; no need to note each key.
+                        if !bulk {
+                            touched.extend(
+                                rows.observations
+                                    .iter()
+                                    .map(|o| (o.metric.clone(), o.unit.clone())),
+                            );
+                        }
                     }
                     Err(mut e) => errors.append(&mut e),
                 }
                 report.loaded.push(c.entry.rel.clone());
+            }
+            if bulk {
+                tx.execute_batch(schema::PROGRESS_INDEXES)?;
             }
             if defs_changed {
                 // Unchanged progress may now point at a task or unit that is gone.
@@ -240,7 +262,7 @@ impl Index {
         }
 
         if errors.is_empty() {
-            update_latest(&tx, &touched, defs_changed)?;
+            update_latest(&tx, &touched, defs_changed || bulk)?;
         } else {
             tx.rollback()?;
             errors.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));

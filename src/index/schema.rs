@@ -3,6 +3,24 @@
 
 pub const VERSION: i64 = 3;
 
+/// The indexes of the progress tables, dropped and rebuilt around a bulk load. The date
+/// index serves "the figures as they stood on a date" early in the history (trend starts).
+pub const PROGRESS_INDEXES: &str = "
+CREATE INDEX events_file ON events(file);
+CREATE INDEX events_key ON events(policy, task, unit, date);
+CREATE INDEX observations_file ON observations(file);
+CREATE INDEX observations_key ON observations(metric, unit, date);
+CREATE INDEX observations_date ON observations(metric, date);
+";
+
+pub const DROP_PROGRESS_INDEXES: &str = "
+DROP INDEX events_file;
+DROP INDEX events_key;
+DROP INDEX observations_file;
+DROP INDEX observations_key;
+DROP INDEX observations_date;
+";
+
 pub const TABLES: &str = r#"
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files(
@@ -64,22 +82,17 @@ CREATE TABLE events(
     unit TEXT NOT NULL, date TEXT NOT NULL, status TEXT NOT NULL, note TEXT NOT NULL,
     evidence TEXT NOT NULL
 );
-CREATE INDEX events_file ON events(file);
-CREATE INDEX events_key ON events(policy, task, unit, date);
 CREATE TABLE observations(
     file INTEGER NOT NULL, line INTEGER NOT NULL, metric TEXT NOT NULL, unit TEXT NOT NULL,
     date TEXT NOT NULL, value REAL NOT NULL, source TEXT NOT NULL
 );
-CREATE INDEX observations_file ON observations(file);
-CREATE INDEX observations_key ON observations(metric, unit, date);
--- For "the figures as they stood on a date" early in the history (trend starts).
-CREATE INDEX observations_date ON observations(metric, date);
 -- The newest observation of each (metric, unit): what a report of the current month reads
 -- instead of the whole history. Kept up to date key by key as files change.
 CREATE TABLE latest(
     metric TEXT NOT NULL, unit TEXT NOT NULL, date TEXT NOT NULL, value REAL NOT NULL,
     PRIMARY KEY(metric, unit)
 ) WITHOUT ROWID;
+{PROGRESS_INDEXES}
 "#;
 
 /// Tables holding what the definition files say; replaced whole when any of them changes.

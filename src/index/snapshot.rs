@@ -78,9 +78,24 @@ pub struct Snapshot {
     pub at_start: HashMap<NaiveDate, Values>,
 }
 
+/// A `YYYY-MM-DD` date as the index stores it; read per row, so without a format parser.
 fn date(s: &str) -> rusqlite::Result<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    let b = s.as_bytes();
+    let num = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let parsed = (b.len() == 10 && b[4] == b'-' && b[7] == b'-')
+        .then(|| Some((num(0..4)?, num(5..7)?, num(8..10)?)))
+        .flatten()
+        .and_then(|(y, m, d)| NaiveDate::from_ymd_opt(y as i32, m, d));
+    parsed.ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("not a date: {s}").into(),
+        )
     })
 }
 
@@ -176,7 +191,34 @@ pub fn registry(conn: &Connection) -> Result<Registry> {
     Ok(Registry::new(units, metrics))
 }
 
-pub fn load(conn: &Connection, as_of: NaiveDate) -> Result<Snapshot> {
+/// Which parts of the index a report judges: `overdue` needs no targets, `gaps` no tasks.
+#[derive(Debug, Clone, Copy)]
+pub struct Need {
+    pub tasks: bool,
+    pub targets: bool,
+}
+
+impl Need {
+    pub const ALL: Need = Need {
+        tasks: true,
+        targets: true,
+    };
+}
+
+type Tasks = (
+    Vec<TaskInfo>,
+    Vec<InstanceInfo>,
+    HashMap<EventKey, Vec<StatusEvent>>,
+);
+
+type Targets = (
+    Vec<TargetInfo>,
+    Values,
+    HashMap<(String, String), NaiveDate>,
+    HashMap<NaiveDate, Values>,
+);
+
+pub fn load(conn: &Connection, as_of: NaiveDate, need: Need) -> Result<Snapshot> {
     let registry = registry(conn)?;
     let policies = conn
         .prepare("SELECT id, title, jurisdiction FROM policies ORDER BY ord")?
@@ -206,6 +248,33 @@ pub fn load(conn: &Connection, as_of: NaiveDate) -> Result<Snapshot> {
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
 
+    let (tasks, instances, events) = if need.tasks {
+        load_tasks(conn, as_of)?
+    } else {
+        Default::default()
+    };
+    let (targets, now, start_of, at_start) = if need.targets {
+        load_targets(conn, as_of)?
+    } else {
+        Default::default()
+    };
+    Ok::<_, anyhow::Error>(Snapshot {
+        as_of,
+        registry,
+        policies,
+        phases,
+        tasks,
+        instances,
+        events,
+        targets,
+        now,
+        start_of,
+        at_start,
+    })
+    .context("cannot read the index")
+}
+
+fn load_tasks(conn: &Connection, as_of: NaiveDate) -> Result<Tasks> {
     let mut owners: HashMap<(String, String), (Vec<String>, Vec<String>)> = HashMap::new();
     let mut stmt = conn
         .prepare("SELECT policy, task, role, unit FROM owners ORDER BY policy, task, role, pos")?;
@@ -312,6 +381,10 @@ pub fn load(conn: &Connection, as_of: NaiveDate) -> Result<Snapshot> {
         events.entry(key).or_default().push(ev);
     }
 
+    Ok((tasks, instances, events))
+}
+
+fn load_targets(conn: &Connection, as_of: NaiveDate) -> Result<Targets> {
     let mut bounds_of: HashMap<(String, String), Vec<(String, Bounds)>> = HashMap::new();
     let mut stmt = conn.prepare(
         "SELECT tu.policy, tu.target, tu.unit, tu.min, tu.max FROM target_units tu
@@ -412,18 +485,5 @@ pub fn load(conn: &Connection, as_of: NaiveDate) -> Result<Snapshot> {
         start_of.insert((t.policy.clone(), t.id.clone()), start);
     }
 
-    Ok::<_, anyhow::Error>(Snapshot {
-        as_of,
-        registry,
-        policies,
-        phases,
-        tasks,
-        instances,
-        events,
-        targets,
-        now,
-        start_of,
-        at_start,
-    })
-    .context("cannot read the index")
+    Ok((targets, now, start_of, at_start))
 }

@@ -73,13 +73,14 @@ impl Loc {
 struct Row {
     line: usize,
     at: Loc,
-    cells: HashMap<String, (String, Loc)>,
+    /// (column, text, place), a handful per row: a list is cheaper than a map here.
+    cells: Vec<(&'static str, String, Loc)>,
 }
 
 impl Row {
     fn get(&self, name: &str) -> (&str, Loc) {
-        match self.cells.get(name) {
-            Some((text, loc)) => (text.trim(), loc.clone()),
+        match self.cells.iter().find(|(c, _, _)| *c == name) {
+            Some((_, text, loc)) => (text.trim(), loc.clone()),
             None => ("", self.at.clone()),
         }
     }
@@ -179,6 +180,10 @@ fn csv_rows(src: &Source, errors: &mut Vec<Diagnostic>) -> Vec<(bool, Row)> {
     if bad_header {
         return Vec::new();
     }
+    let names: Vec<&'static str> = columns
+        .iter()
+        .filter_map(|c| known.iter().find(|k| **k == c.as_str()).copied())
+        .collect();
     let mut out = Vec::new();
     for rec in records {
         let rec = match rec {
@@ -212,11 +217,11 @@ fn csv_rows(src: &Source, errors: &mut Vec<Diagnostic>) -> Vec<(bool, Row)> {
             );
             continue;
         }
-        let cells = columns
+        let cells = names
             .iter()
             .zip(rec.iter())
             .enumerate()
-            .map(|(index, (c, v))| (c.clone(), (v.to_string(), Loc::Csv { line, index })))
+            .map(|(index, (c, v))| (*c, v.to_string(), Loc::Csv { line, index }))
             .collect();
         out.push((
             is_event,
@@ -270,7 +275,7 @@ fn toml_rows(src: &Source, errors: &mut Vec<Diagnostic>) -> Vec<(bool, Row)> {
         for t in tables {
             let at = Loc::Span(t.span());
             let line = src.error(t.span(), "").line;
-            let mut cells = HashMap::new();
+            let mut cells = Vec::new();
             for (k, v) in t.get_ref() {
                 if !known.contains(&k.as_str()) {
                     errors.push(
@@ -295,7 +300,9 @@ fn toml_rows(src: &Source, errors: &mut Vec<Diagnostic>) -> Vec<(bool, Row)> {
                         continue;
                     }
                 };
-                cells.insert(k.clone(), (text, Loc::Span(v.span())));
+                if let Some(name) = known.iter().find(|n| **n == k.as_str()) {
+                    cells.push((*name, text, Loc::Span(v.span())));
+                }
             }
             out.push((
                 is_event,
