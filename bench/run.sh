@@ -64,7 +64,7 @@ echo "no-op refresh: $(ms "$noop") (goal < 50 ms); sqlite3 open + read files: $(
 
 # 3. A refresh after one progress file changed, against the cold index scaled to that
 #    file's share of the rows.
-one=$(find "$WS/progress/obs" -name '*.csv' | sort | head -1)
+one=$(find "$WS/progress/obs" -name '*.csv' | sort | awk 'NR == 1')
 one_rows=$(($(wc -l < "$one") - 1))
 cp "$one" "$OUT/one.csv"
 changed=$(mean "$GT --workspace $WS load" --prepare "cp $OUT/one.csv $one; echo >> $one")

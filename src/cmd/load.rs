@@ -20,8 +20,11 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
     }
     let counts: (i64, i64, i64, i64, i64) = ctx.index.conn().query_row(
         "SELECT (SELECT count(*) FROM policies), (SELECT count(*) FROM tasks),
-                (SELECT count(DISTINCT policy || '/' || task || '/' || unit) FROM instances),
-                (SELECT count(*) FROM events), (SELECT count(*) FROM observations)",
+                (SELECT count(*) FROM (SELECT DISTINCT policy, task, unit FROM instances)),
+                (SELECT coalesce(sum(events), 0) FROM files),
+                (SELECT coalesce(sum(observations), 0) FROM files)
+                    + (SELECT count(*) FROM observations WHERE metric = 'population'
+                       AND file IN (SELECT id FROM files WHERE kind = 'definitions'))",
         [],
         |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?, x.get(3)?, x.get(4)?)),
     )?;

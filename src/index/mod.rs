@@ -202,7 +202,8 @@ impl Index {
                     errors.append(&mut e);
                 }
             }
-        } else {
+        } else if !progress.changed.is_empty() || defs_changed {
+            // The catalogue is read only when there is progress to check against it.
             let catalog = catalog(&tx)?;
             let ids = upsert_files(&tx, PROGRESS, &progress.changed)?;
             for c in &progress.changed {
@@ -226,6 +227,10 @@ impl Index {
                 {
                     Ok(rows) => {
                         insert_progress(&tx, id, &rows)?;
+                        tx.execute(
+                            "UPDATE files SET events = ?1, observations = ?2 WHERE id = ?3",
+                            params![rows.events.len() as i64, rows.observations.len() as i64, id],
+                        )?;
                         // A bulk load rebuilds `latest` whole; no need to note each key.
                         if !bulk {
                             touched.extend(

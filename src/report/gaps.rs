@@ -106,6 +106,25 @@ fn gap_phrase(s: &Snapshot, t: &TargetInfo, j: &Judgement, lang: Lang) -> String
     }
 }
 
+/// The units missing a coverage target: the first ten by name, then how many more, so a
+/// province's thousands of villages do not fill one cell.
+fn names(units: &[String], lang: Lang) -> String {
+    const SHOWN: usize = 10;
+    let mut text = units
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("、");
+    if units.len() > SHOWN {
+        text += &match lang {
+            Lang::En => format!(" and {} more", units.len() - SHOWN),
+            Lang::Zh => format!("等{}个", units.len()),
+        };
+    }
+    text
+}
+
 /// "(4 of 6 units reported)", (已报4/6个单位).
 fn reported_note(lang: Lang, k: usize, n: usize) -> String {
     match lang {
@@ -429,11 +448,11 @@ pub fn gap_rows(s: &Snapshot, f: &Filter, stale_after_months: u32, lang: Lang) -
                         format!(
                             "{} of {n} units fall short: {}",
                             short.len(),
-                            short.join("、")
+                            names(&short, lang)
                         )
                     }
                     (TargetStatus::Unmet, Lang::Zh) => {
-                        format!("{}/{n}个单位未达标:{}", short.len(), short.join("、"))
+                        format!("{}/{n}个单位未达标:{}", short.len(), names(&short, lang))
                     }
                 };
                 let bounds = Bounds {
@@ -512,4 +531,20 @@ fn summarize(s: &Snapshot, t: &TargetInfo, rows: &Row, label: &str, units: &[Gap
     row.units_short = Some(short.len());
     row.units_total = Some(n);
     row
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_list_of_units_shows_ten_and_a_count() {
+        let units: Vec<String> = (1..=12).map(|i| format!("村{i}")).collect();
+        assert_eq!(
+            names(&units, Lang::En),
+            "村1、村2、村3、村4、村5、村6、村7、村8、村9、村10 and 2 more"
+        );
+        assert!(names(&units, Lang::Zh).ends_with("村10等12个"));
+        assert_eq!(names(&units[..2], Lang::En), "村1、村2");
+    }
 }
