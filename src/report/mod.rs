@@ -13,7 +13,7 @@ use crate::judge::target::TargetStatus;
 use crate::judge::task::{Light, State, judge_instance};
 use crate::model::EACH_OWNER;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 /// Which rows a report shows. Units are ids, already resolved.
 #[derive(Debug, Default, Clone)]
@@ -79,7 +79,18 @@ fn names(s: &Snapshot, ids: &[String], instance_unit: &str) -> Vec<String> {
 /// Every task occurrence that matters at the as-of date: all of a single task, and for a
 /// recurring one those already due plus the next one.
 pub fn task_rows(s: &Snapshot, f: &Filter, window_days: i64) -> Vec<TaskRow> {
-    let tasks: BTreeMap<(&str, &str), usize> = s
+    task_rows_where(s, f, window_days, |_| true)
+}
+
+/// The occurrences whose state `keep` accepts; rows are built only for those, which at a
+/// province's scale is most of a report's work.
+fn task_rows_where(
+    s: &Snapshot,
+    f: &Filter,
+    window_days: i64,
+    keep: impl Fn(State) -> bool,
+) -> Vec<TaskRow> {
+    let tasks: HashMap<(&str, &str), usize> = s
         .tasks
         .iter()
         .enumerate()
@@ -122,6 +133,9 @@ pub fn task_rows(s: &Snapshot, f: &Filter, window_days: i64) -> Vec<TaskRow> {
                 }
                 next_shown = true;
             }
+            if !keep(occ.state) {
+                continue;
+            }
             let (days_overdue, days_left, done_on, days_late) = match occ.state {
                 State::Overdue { days } => (Some(days), None, None, None),
                 State::DueSoon { days_left } | State::OnSchedule { days_left } => {
@@ -159,64 +173,51 @@ pub fn task_rows(s: &Snapshot, f: &Filter, window_days: i64) -> Vec<TaskRow> {
 
 /// The overdue occurrences, most days late first.
 pub fn overdue_rows(s: &Snapshot, f: &Filter, window_days: i64) -> Vec<TaskRow> {
-    let mut rows: Vec<TaskRow> = task_rows(s, f, window_days)
-        .into_iter()
-        .filter(|r| r.light == Light::Red)
-        .collect();
+    let mut rows = task_rows_where(s, f, window_days, |st| st.light() == Light::Red);
     rows.sort_by_key(|r| std::cmp::Reverse(r.days_overdue));
     rows
 }
 
 /// One summary per unit that has task instances or targets, worst first.
 pub fn unit_summaries(tasks: &[TaskRow], gaps: &[GapRow]) -> Vec<UnitSummary> {
-    let mut by_unit: BTreeMap<String, UnitSummary> = BTreeMap::new();
-    let mut order: Vec<String> = Vec::new();
-    let mut entry = |id: &str, name: &str| -> String {
-        if !order.iter().any(|o| o == id) {
-            order.push(id.to_string());
+    let mut out: Vec<UnitSummary> = Vec::new();
+    let mut at: HashMap<String, usize> = HashMap::new();
+    let mut slot = |out: &mut Vec<UnitSummary>, id: &str, name: &str| -> usize {
+        if let Some(&i) = at.get(id) {
+            return i;
         }
-        by_unit
-            .entry(id.to_string())
-            .or_insert_with(|| UnitSummary {
+        *at.entry(id.to_string()).or_insert_with(|| {
+            out.push(UnitSummary {
                 unit: name.to_string(),
                 unit_id: id.to_string(),
                 ..UnitSummary::default()
             });
-        id.to_string()
+            out.len() - 1
+        })
     };
-    let mut keys = Vec::new();
     for t in tasks {
-        keys.push((entry(&t.unit_id, &t.unit), Some(t), None));
+        let u = slot(&mut out, &t.unit_id, &t.unit);
+        let u = &mut out[u];
+        u.tasks += 1;
+        match t.status {
+            "done" => u.done += 1,
+            "done_late" => u.done_late += 1,
+            "overdue" => u.overdue += 1,
+            "due_soon" => u.due_soon += 1,
+            _ => u.on_schedule += 1,
+        }
+        u.light = Some(u.light.map_or(t.light, |l| l.min(t.light)));
     }
     for g in gaps.iter().filter(|g| !g.summary) {
-        keys.push((entry(&g.unit_id, &g.unit), None, Some(g)));
-    }
-    for (id, t, g) in keys {
-        let u = by_unit.get_mut(&id).expect("entry was created above");
-        if let Some(t) = t {
-            u.tasks += 1;
-            match t.status {
-                "done" => u.done += 1,
-                "done_late" => u.done_late += 1,
-                "overdue" => u.overdue += 1,
-                "due_soon" => u.due_soon += 1,
-                _ => u.on_schedule += 1,
-            }
-            u.light = Some(u.light.map_or(t.light, |l| l.min(t.light)));
-        }
-        if let Some(g) = g {
-            u.light = Some(u.light.map_or(g.light, |l| l.min(g.light)));
-            match g.status {
-                TargetStatus::Met => u.targets_met += 1,
-                TargetStatus::Unmet => u.targets_unmet += 1,
-                TargetStatus::NoData => u.targets_no_data += 1,
-            }
+        let u = slot(&mut out, &g.unit_id, &g.unit);
+        let u = &mut out[u];
+        u.light = Some(u.light.map_or(g.light, |l| l.min(g.light)));
+        match g.status {
+            TargetStatus::Met => u.targets_met += 1,
+            TargetStatus::Unmet => u.targets_unmet += 1,
+            TargetStatus::NoData => u.targets_no_data += 1,
         }
     }
-    let mut out: Vec<UnitSummary> = order
-        .into_iter()
-        .filter_map(|id| by_unit.remove(&id))
-        .collect();
     out.sort_by_key(|u| {
         (
             u.light,
