@@ -16,6 +16,20 @@ use chrono::{Datelike, NaiveDate};
 use std::fmt::Write;
 
 /// Writing to a `String` cannot fail.
+/// A scrolling table's opening and header row; `true` marks a numeric column. The body
+/// is opened too unless the caller writes its own grouped bodies.
+fn thead(h: &mut String, cols: &[(&str, bool)], open_body: bool) {
+    h.push_str("<div class=\"scroll\"><table>\n<thead><tr>");
+    for (label, numeric) in cols {
+        let class = if *numeric { " class=\"n\"" } else { "" };
+        let _ = write!(h, "<th{class}>{}</th>", escape(label));
+    }
+    h.push_str("</tr></thead>\n");
+    if open_body {
+        h.push_str("<tbody>\n");
+    }
+}
+
 macro_rules! w {
     ($dst:expr, $($arg:tt)*) => {
         let _ = write!($dst, $($arg)*);
@@ -349,16 +363,18 @@ fn units(h: &mut String, units: &[UnitSummary], l: &Words) {
         w!(h, "<p class=\"none\">{}</p>\n</section>\n", escape(line));
         return;
     }
-    w!(
+    thead(
         h,
-        "<div class=\"scroll\"><table>\n<thead><tr><th>{}</th><th>{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th></tr></thead>\n<tbody>\n",
-        escape(l.p("Unit", "单位")),
-        escape(l.p("Light", "灯")),
-        escape(l.p("Overdue", "逾期")),
-        escape(l.p("Due soon", "即将到期")),
-        escape(l.p("Targets unmet", "目标未达标")),
-        escape(l.p("No data", "无数据")),
-        escape(l.p("Done / tasks", "已完成/任务")),
+        &[
+            (l.p("Unit", "单位"), false),
+            (l.p("Light", "灯"), false),
+            (l.p("Overdue", "逾期"), true),
+            (l.p("Due soon", "即将到期"), true),
+            (l.p("Targets unmet", "目标未达标"), true),
+            (l.p("No data", "无数据"), true),
+            (l.p("Done / tasks", "已完成/任务"), true),
+        ],
+        true,
     );
     for u in flagged.iter().take(SHOWN) {
         w!(
@@ -472,15 +488,17 @@ fn overdue(h: &mut String, d: &Digest, l: &Words, charts: &mut Charts) {
     }
     // One table, a group of rows per lead unit: the columns line up across the groups and
     // the header repeats on every printed page.
-    w!(
+    thead(
         h,
-        "<div class=\"scroll\"><table>\n<thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th class=\"n\">{}</th><th>{}</th></tr></thead>\n",
-        escape(l.p("No.", "序号")),
-        escape(l.p("Task", "任务")),
-        escape(l.p("Responsible unit", "责任单位")),
-        escape(l.p("Deadline", "完成时限")),
-        escape(l.p("Days overdue", "逾期天数")),
-        escape(l.p("Latest progress", "最新进展")),
+        &[
+            (l.p("No.", "序号"), false),
+            (l.p("Task", "任务"), false),
+            (l.p("Responsible unit", "责任单位"), false),
+            (l.p("Deadline", "完成时限"), false),
+            (l.p("Days overdue", "逾期天数"), true),
+            (l.p("Latest progress", "最新进展"), false),
+        ],
+        false,
     );
     let with_policy = many_policies(d);
     for g in &d.overdue {
@@ -541,15 +559,17 @@ fn due_soon(h: &mut String, d: &Digest, l: &Words) {
         w!(h, "<p class=\"none\">{}</p>\n</section>\n", escape(&line));
         return;
     }
-    w!(
+    thead(
         h,
-        "<div class=\"scroll\"><table>\n<thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th class=\"n\">{}</th></tr></thead>\n<tbody>\n",
-        escape(l.p("No.", "序号")),
-        escape(l.p("Task", "任务")),
-        escape(l.p("Responsible unit", "责任单位")),
-        escape(l.p("Lead unit", "牵头单位")),
-        escape(l.p("Deadline", "完成时限")),
-        escape(l.p("Days left", "剩余天数")),
+        &[
+            (l.p("No.", "序号"), false),
+            (l.p("Task", "任务"), false),
+            (l.p("Responsible unit", "责任单位"), false),
+            (l.p("Lead unit", "牵头单位"), false),
+            (l.p("Deadline", "完成时限"), false),
+            (l.p("Days left", "剩余天数"), true),
+        ],
+        true,
     );
     let with_policy = many_policies(d);
     for t in &d.due_soon {
@@ -626,17 +646,19 @@ fn gaps(h: &mut String, d: &Digest, l: &Words, charts: &mut Charts) {
             escape(l.p("Every target is met.", "所有目标均已达标。"))
         );
     } else {
-        w!(
+        thead(
             h,
-            "<div class=\"scroll\"><table>\n<thead><tr><th>{}</th><th>{}</th><th>{}</th><th class=\"n\">{}</th><th class=\"n\">{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>\n<tbody>\n",
-            escape(l.p("Target", "目标")),
-            escape(l.p("Unit", "单位")),
-            escape(l.p("Status", "状态")),
-            escape(l.p("Actual", "实际值")),
-            escape(l.p("Target value", "目标值")),
-            escape(l.p("What is missing", "差距")),
-            escape(l.p("Trend", "趋势")),
-            escape(l.p("Data date", "数据日期")),
+            &[
+                (l.p("Target", "目标"), false),
+                (l.p("Unit", "单位"), false),
+                (l.p("Status", "状态"), false),
+                (l.p("Actual", "实际值"), true),
+                (l.p("Target value", "目标值"), true),
+                (l.p("What is missing", "差距"), false),
+                (l.p("Trend", "趋势"), false),
+                (l.p("Data date", "数据日期"), false),
+            ],
+            true,
         );
         for g in &d.gaps {
             let unit = if g.summary {
@@ -768,14 +790,16 @@ fn recurring(h: &mut String, d: &Digest, l: &Words) {
         );
         return;
     }
-    w!(
+    thead(
         h,
-        "<div class=\"scroll\"><table>\n<thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th class=\"n\">{}</th></tr></thead>\n<tbody>\n",
-        escape(l.p("No.", "序号")),
-        escape(l.p("Report", "报告")),
-        escape(l.p("Responsible unit", "责任单位")),
-        escape(l.p("Due", "应报日期")),
-        escape(l.p("Days overdue", "逾期天数")),
+        &[
+            (l.p("No.", "序号"), false),
+            (l.p("Report", "报告"), false),
+            (l.p("Responsible unit", "责任单位"), false),
+            (l.p("Due", "应报日期"), false),
+            (l.p("Days overdue", "逾期天数"), true),
+        ],
+        true,
     );
     let with_policy = many_policies(d);
     for t in &d.recurring_missed {
