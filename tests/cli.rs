@@ -600,13 +600,7 @@ fn the_workspace_is_found_upward_from_the_current_folder() {
         String::from_utf8_lossy(&out.stderr)
     );
     let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let city = rows
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["unit"] == "厦门市")
-        .unwrap()
-        .clone();
+    let city = common::unit_row(&rows, "厦门市");
     assert_eq!(
         city["due_soon"], 0,
         "a 10-day window: task 2, due in 15 days, is not yellow"
@@ -706,13 +700,7 @@ fn the_example_in_the_manifest_documentation_is_valid() {
     );
     let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
     // Two districts, each with task 10 and the half-year reports due so far plus the next.
-    let siming = rows
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["unit"] == "思明区")
-        .unwrap()
-        .clone();
+    let siming = common::unit_row(&rows, "思明区");
     assert_eq!(siming["tasks"], 3);
     assert_eq!(
         siming["overdue"], 1,

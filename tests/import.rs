@@ -74,13 +74,7 @@ impl Ws {
 
     /// The row of `gaps` for one unit.
     fn gap(&self, as_of: &str, unit: &str) -> Value {
-        let rows = self.json(&["gaps", "--as-of", as_of]);
-        rows.as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["unit"] == unit)
-            .unwrap_or_else(|| panic!("no gap row for {unit}: {rows:#}"))
-            .clone()
+        common::unit_row(&self.json(&["gaps", "--as-of", as_of]), unit)
     }
 
     /// How many observations the index holds, from `govtrack load`.

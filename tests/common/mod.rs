@@ -41,3 +41,13 @@ pub fn workspace(name: &str) -> TempDir {
     copy_tree(&fixtures().join(name), dir.path());
     dir
 }
+
+/// The object of a JSON array of report rows whose `unit` is `unit`.
+pub fn unit_row(rows: &serde_json::Value, unit: &str) -> serde_json::Value {
+    rows.as_array()
+        .expect("an array of rows")
+        .iter()
+        .find(|r| r["unit"] == unit)
+        .unwrap_or_else(|| panic!("no row for {unit}: {rows:#}"))
+        .clone()
+}
