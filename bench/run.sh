@@ -74,10 +74,10 @@ python3 -c "c=$changed; n=$noop; cold=$cold; share=$one_rows/$ROWS; print(f'one 
 # 4. Reports against the equivalent SQL run by the sqlite3 shell on the same index.
 DISTRICT=$(sqlite3 "$DB" "SELECT name FROM units WHERE level = 'district' ORDER BY ord LIMIT 1")
 DISTRICT_ID=$(sqlite3 "$DB" "SELECT id FROM units WHERE level = 'district' ORDER BY ord LIMIT 1")
-OPEN="NOT EXISTS (SELECT 1 FROM events e WHERE e.policy = i.policy AND e.task = i.task AND e.unit = i.unit AND e.status = 'done' AND e.date <= '$AS_OF')"
-SQL_OVERDUE="SELECT i.policy, i.task, i.unit, i.due FROM instances i WHERE i.due < '$AS_OF' AND $OPEN ORDER BY i.due"
-SQL_STATUS="SELECT i.unit, count(*), sum(i.due < '$AS_OF' AND $OPEN) FROM instances i GROUP BY i.unit"
-SQL_DISTRICT="WITH RECURSIVE sub(id) AS (SELECT '$DISTRICT_ID' UNION ALL SELECT u.id FROM units u JOIN sub ON u.parent = sub.id) SELECT i.policy, i.task, i.unit, i.due, $OPEN FROM instances i WHERE i.unit IN sub"
+OPEN="NOT EXISTS (SELECT 1 FROM events e WHERE e.instance = i.id AND e.status = 'done' AND e.date <= '$AS_OF')"
+SQL_OVERDUE="SELECT i.policy, i.task, i.unit, d.due FROM dues d JOIN instances i ON i.id = d.instance WHERE d.due < '$AS_OF' AND $OPEN ORDER BY d.due"
+SQL_STATUS="SELECT i.unit, count(*), sum(d.due < '$AS_OF' AND $OPEN) FROM instances i LEFT JOIN dues d ON d.instance = i.id GROUP BY i.unit"
+SQL_DISTRICT="WITH RECURSIVE sub(id) AS (SELECT '$DISTRICT_ID' UNION ALL SELECT u.id FROM units u JOIN sub ON u.parent = sub.id) SELECT i.policy, i.task, i.unit, d.due, $OPEN FROM instances i LEFT JOIN dues d ON d.instance = i.id WHERE i.unit IN sub"
 SQL_GAPS="SELECT tu.policy, tu.target, tu.unit, l.value, tu.min, tu.max FROM target_units tu JOIN targets t ON t.policy = tu.policy AND t.id = tu.target LEFT JOIN latest l ON l.metric = t.metric AND l.unit = tu.unit"
 report() {
     local name=$1 args=$2 sql=$3 goal=$4

@@ -217,3 +217,14 @@ impl Growth {
         }
     }
 }
+
+/// Which rows a report shows. Units are ids, already resolved. The index reads only the
+/// policy and subtree asked for; the reports apply the whole filter.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub policy: Option<String>,
+    /// A lead or supporting unit (牵头或配合).
+    pub owner: Option<String>,
+    /// A unit and everything below it.
+    pub district: Option<String>,
+}

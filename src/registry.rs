@@ -2,7 +2,7 @@
 //! scope such as 各区 out into the units it means.
 
 use crate::model::{Level, Metric, Scope, Unit};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 pub struct Registry {
     units: Vec<Unit>,
@@ -112,6 +112,15 @@ impl Registry {
             stack.extend(self.children[i].iter().rev());
         }
         out
+    }
+
+    /// The ids of `id` and of every unit below it: a report of one district.
+    pub fn subtree<'a>(&'a self, id: &'a str) -> HashSet<&'a str> {
+        self.descendants(id)
+            .into_iter()
+            .map(|u| u.id.as_str())
+            .chain([id])
+            .collect()
     }
 
     /// Whether `id` is `ancestor` or lies below it.

@@ -536,7 +536,8 @@ fn a_bad_edit_leaves_the_previous_index_in_place() {
     let conn = rusqlite::Connection::open(ws.db()).unwrap();
     let due: String = conn
         .query_row(
-            "SELECT due FROM instances WHERE task = 't1' LIMIT 1",
+            "SELECT d.due FROM instances i JOIN dues d ON d.instance = i.id
+             WHERE i.task = 't1' LIMIT 1",
             [],
             |r| r.get(0),
         )

@@ -55,7 +55,8 @@ impl Index {
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT DISTINCT due FROM instances WHERE policy = ?1 AND task = ?2 ORDER BY due",
+                "SELECT DISTINCT d.due FROM instances i LEFT JOIN dues d ON d.instance = i.id
+                 WHERE i.policy = ?1 AND i.task = ?2 ORDER BY d.due",
             )
             .unwrap();
         stmt.query_map([policy, task], |r| r.get(0))

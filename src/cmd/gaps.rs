@@ -1,6 +1,6 @@
 //! `govtrack gaps`: each target per unit, with the shortfall in what people act on.
 
-use super::{Ctx, emit, filter};
+use super::{Ctx, emit};
 use crate::cli::{Cli, ReportArgs};
 use crate::index::snapshot::Need;
 use crate::report::gap_rows;
@@ -9,14 +9,8 @@ use std::process::ExitCode;
 
 pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
     let ctx = Ctx::open(cli)?;
-    let s = ctx.snapshot(
-        args.as_of,
-        Need {
-            tasks: false,
-            targets: true,
-        },
-    )?;
-    let rows = gap_rows(&s, &filter(&s, args)?, ctx.ws.stale_after_months, ctx.lang);
+    let (s, f) = ctx.scoped(args, Need::TARGETS)?;
+    let rows = gap_rows(&s, &f, ctx.ws.stale_after_months, ctx.lang);
     emit(&rows, args, ctx.lang, ctx.lang.pick("Gaps", "目标差距"))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -20,7 +20,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
     }
     let counts: (i64, i64, i64, i64, i64) = ctx.index.conn().query_row(
         "SELECT (SELECT count(*) FROM policies), (SELECT count(*) FROM tasks),
-                (SELECT count(*) FROM (SELECT DISTINCT policy, task, unit FROM instances)),
+                (SELECT count(*) FROM instances),
                 (SELECT coalesce(sum(events), 0) FROM files),
                 (SELECT coalesce(sum(observations), 0) FROM files)
                     + (SELECT count(*) FROM observations WHERE metric = 'population'

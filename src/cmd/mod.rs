@@ -47,6 +47,17 @@ impl Ctx {
     pub fn snapshot(&self, as_of: Option<NaiveDate>, need: Need) -> Result<Snapshot> {
         snapshot::load(self.index.conn(), as_of.unwrap_or_else(today), need)
     }
+
+    /// What a report with these arguments judges, and its filter: only the policy and the
+    /// district asked for are read.
+    pub fn scoped(&self, args: &ReportArgs, need: Need) -> Result<(Snapshot, Filter)> {
+        let conn = self.index.conn();
+        let mut s = snapshot::open(conn, args.as_of.unwrap_or_else(today))
+            .context("cannot read the index")?;
+        let f = filter(&s, args)?;
+        s.read(conn, need, &f)?;
+        Ok((s, f))
+    }
 }
 
 /// A progress bar for a long load, drawn only on a terminal (never under cron) and only

@@ -1,6 +1,6 @@
 //! `govtrack overdue`: what is late, for which unit, owned by whom, by how many days.
 
-use super::{Ctx, emit, exit, filter, print};
+use super::{Ctx, emit, exit, print};
 use crate::cli::{Cli, ReportArgs};
 use crate::i18n::Lang;
 use crate::index::snapshot::Need;
@@ -11,14 +11,8 @@ use std::process::ExitCode;
 
 pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
     let ctx = Ctx::open(cli)?;
-    let s = ctx.snapshot(
-        args.as_of,
-        Need {
-            tasks: true,
-            targets: false,
-        },
-    )?;
-    let rows = overdue_rows(&s, &filter(&s, args)?, ctx.ws.due_soon_days);
+    let (s, f) = ctx.scoped(args, Need::OVERDUE)?;
+    let rows = overdue_rows(&s, &f, ctx.ws.due_soon_days);
     if rows.is_empty() && args.format == Format::Table {
         print(&match ctx.lang {
             Lang::En => format!("nothing is overdue as of {}\n", s.as_of),

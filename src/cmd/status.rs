@@ -1,6 +1,6 @@
 //! `govtrack status`: one row per unit, or with --district everything for that unit.
 
-use super::{Ctx, emit, filter, print};
+use super::{Ctx, emit, print};
 use crate::cli::{Cli, ReportArgs};
 use crate::i18n::Lang;
 use crate::index::snapshot::Need;
@@ -22,8 +22,7 @@ struct UnitStatus<'a> {
 
 pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
     let ctx = Ctx::open(cli)?;
-    let s = ctx.snapshot(args.as_of, Need::ALL)?;
-    let f = filter(&s, args)?;
+    let (s, f) = ctx.scoped(args, Need::ALL)?;
     let mut tasks = task_rows(&s, &f, ctx.ws.due_soon_days);
     let gaps = gap_rows(&s, &f, ctx.ws.stale_after_months, ctx.lang);
     let Some(unit_id) = &f.district else {

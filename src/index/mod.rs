@@ -180,6 +180,13 @@ impl Index {
                 Ok(d) => {
                     let file_ids = upsert_files(&tx, DEFINITIONS, &defs.changed)?;
                     write_definitions(&tx, &d, &file_ids)?;
+                    // The instances were numbered afresh.
+                    tx.execute(
+                        "UPDATE events SET instance = (SELECT id FROM instances i
+                         WHERE i.policy = events.policy AND i.task = events.task
+                           AND i.unit = events.unit)",
+                        [],
+                    )?;
                 }
                 Err(mut e) => errors.append(&mut e),
             }
@@ -422,6 +429,12 @@ fn write_definitions(
             ])?;
         }
     }
+    let place: HashMap<&str, usize> = d
+        .units
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.unit.id.as_str(), i))
+        .collect();
     let mut metric = tx.prepare_cached(
         "INSERT INTO metrics(id, name, en, unit, rollup) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
@@ -472,9 +485,9 @@ fn write_definitions(
         let mut owner = tx.prepare_cached(
             "INSERT INTO owners(policy, task, role, pos, unit) VALUES (?1,?2,?3,?4,?5)",
         )?;
-        let mut inst = tx.prepare_cached(
-            "INSERT INTO instances(policy, task, unit, due) VALUES (?1,?2,?3,?4)",
-        )?;
+        let mut inst =
+            tx.prepare_cached("INSERT INTO instances(policy, task, unit) VALUES (?1,?2,?3)")?;
+        let mut due = tx.prepare_cached("INSERT INTO dues(instance, due) VALUES (?1,?2)")?;
         for (ti, t) in p.tasks.iter().enumerate() {
             let recurring = matches!(t.schedule, crate::model::Schedule::Every { .. });
             task.execute(params![
@@ -485,13 +498,23 @@ fn write_definitions(
                     owner.execute(params![p.id, t.id, role, pos as i64, u])?;
                 }
             }
-            let dues = crate::judge::deadline::due_dates(&t.schedule);
-            for u in &t.instance_units {
-                if dues.is_empty() {
-                    inst.execute(params![p.id, t.id, u, None::<String>])?;
-                }
+            let dues: Vec<String> = crate::judge::deadline::due_dates(&t.schedule)
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            // Numbered in the registry's order, so reports read instances in id order.
+            let mut units: Vec<(usize, &String)> = t
+                .instance_units
+                .iter()
+                .map(|u| (place.get(u.as_str()).copied().unwrap_or(usize::MAX), u))
+                .collect();
+            units.sort();
+            units.dedup();
+            for (_, u) in units {
+                inst.execute(params![p.id, t.id, u])?;
+                let id = tx.last_insert_rowid();
                 for d in &dues {
-                    inst.execute(params![p.id, t.id, u, d.to_string()])?;
+                    due.execute(params![id, d])?;
                 }
             }
         }
@@ -522,7 +545,13 @@ fn write_definitions(
                 t.baseline.map(|b| b.value),
                 t.baseline.map(|b| b.date.to_string())
             ])?;
-            for u in &t.units {
+            let mut units: Vec<(usize, &String)> = t
+                .units
+                .iter()
+                .map(|u| (place.get(u.as_str()).copied().unwrap_or(usize::MAX), u))
+                .collect();
+            units.sort();
+            for (_, u) in units {
                 let kind = registry.unit(u).and_then(|x| x.kind.clone());
                 let bounds = t
                     .thresholds
@@ -569,10 +598,7 @@ fn update_latest(
 fn catalog(tx: &Transaction) -> Result<Catalog> {
     let registry = snapshot::registry(tx)?;
     let mut tasks: HashMap<(String, String), Vec<String>> = HashMap::new();
-    let mut stmt = tx.prepare(
-        "SELECT DISTINCT i.policy, i.task, i.unit FROM instances i JOIN units u ON u.id = i.unit
-         ORDER BY u.ord",
-    )?;
+    let mut stmt = tx.prepare("SELECT policy, task, unit FROM instances ORDER BY id")?;
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     for row in rows {
         let (p, t, u): (String, String, String) = row?;
@@ -585,9 +611,7 @@ fn catalog(tx: &Transaction) -> Result<Catalog> {
 fn dangling_progress(tx: &Transaction) -> Result<Vec<String>> {
     let mut stmt = tx.prepare(
         "SELECT path FROM files WHERE kind = 'progress' AND id IN (
-             SELECT file FROM events e WHERE NOT EXISTS (
-                 SELECT 1 FROM instances i
-                 WHERE i.policy = e.policy AND i.task = e.task AND i.unit = e.unit)
+             SELECT file FROM events WHERE instance IS NULL
              UNION
              SELECT file FROM observations o
              WHERE o.metric NOT IN (SELECT id FROM metrics)
@@ -599,8 +623,10 @@ fn dangling_progress(tx: &Transaction) -> Result<Vec<String>> {
 
 fn insert_progress(tx: &Transaction, file: i64, rows: &ProgressRows) -> Result<()> {
     let mut ev = tx.prepare_cached(
-        "INSERT INTO events(file, line, policy, task, unit, date, status, note, evidence)
-         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+        "INSERT INTO events(file, line, policy, task, unit, instance, date, status, note, evidence)
+         VALUES (?1,?2,?3,?4,?5,
+                 (SELECT id FROM instances WHERE policy = ?3 AND task = ?4 AND unit = ?5),
+                 ?6,?7,?8,?9)",
     )?;
     for e in &rows.events {
         ev.execute(params![

@@ -1,13 +1,13 @@
 //! The index's tables. The index is derived from the workspace files and can be rebuilt
 //! at any time, so a change of schema simply bumps `VERSION` and rebuilds.
 
-pub const VERSION: i64 = 4;
+pub const VERSION: i64 = 6;
 
 /// The indexes of the progress tables, dropped and rebuilt around a bulk load. The date
 /// index serves "the figures as they stood on a date" early in the history (trend starts).
 pub const PROGRESS_INDEXES: &str = "
 CREATE INDEX events_file ON events(file);
-CREATE INDEX events_key ON events(policy, task, unit, date);
+CREATE INDEX events_instance ON events(instance, date);
 CREATE INDEX observations_file ON observations(file);
 CREATE INDEX observations_key ON observations(metric, unit, date);
 CREATE INDEX observations_date ON observations(metric, date);
@@ -15,7 +15,7 @@ CREATE INDEX observations_date ON observations(metric, date);
 
 pub const DROP_PROGRESS_INDEXES: &str = "
 DROP INDEX events_file;
-DROP INDEX events_key;
+DROP INDEX events_instance;
 DROP INDEX observations_file;
 DROP INDEX observations_key;
 DROP INDEX observations_date;
@@ -38,6 +38,8 @@ CREATE TABLE units(
     id TEXT PRIMARY KEY, ord INTEGER NOT NULL, name TEXT NOT NULL, level TEXT NOT NULL,
     kind TEXT, parent TEXT
 );
+-- A district's subtree, walked down from it by a report of that district.
+CREATE INDEX units_parent ON units(parent);
 CREATE TABLE metrics(
     id TEXT PRIMARY KEY, name TEXT NOT NULL, en TEXT NOT NULL, unit TEXT NOT NULL,
     rollup INTEGER NOT NULL
@@ -65,11 +67,18 @@ CREATE TABLE owners(
     policy TEXT NOT NULL, task TEXT NOT NULL, role TEXT NOT NULL, pos INTEGER NOT NULL,
     unit TEXT NOT NULL
 );
--- One row per task instance and due date (none for an ongoing task: due is NULL).
+-- One row per task instance (a task and a unit carrying it out), numbered in the order
+-- reports list them: by policy, task, then the unit's place in the registry.
 CREATE TABLE instances(
-    policy TEXT NOT NULL, task TEXT NOT NULL, unit TEXT NOT NULL, due TEXT
+    id INTEGER PRIMARY KEY, policy TEXT NOT NULL, task TEXT NOT NULL, unit TEXT NOT NULL
 );
-CREATE INDEX instances_task ON instances(policy, task, unit);
+CREATE UNIQUE INDEX instances_key ON instances(policy, task, unit);
+CREATE INDEX instances_unit ON instances(unit);
+-- The due dates of each instance: one for a deadline, one per period for a recurring task,
+-- none for an ongoing task.
+CREATE TABLE dues(
+    instance INTEGER NOT NULL, due TEXT NOT NULL, PRIMARY KEY(instance, due)
+) WITHOUT ROWID;
 CREATE TABLE targets(
     policy TEXT NOT NULL, id TEXT NOT NULL, ord INTEGER NOT NULL, task TEXT,
     title TEXT NOT NULL, metric TEXT NOT NULL, per_metric TEXT, scale REAL,
@@ -77,13 +86,18 @@ CREATE TABLE targets(
     baseline_value REAL, baseline_date TEXT, PRIMARY KEY(policy, id)
 );
 -- The units a target applies to, with the bounds for that unit's kind already chosen.
+-- Written in the registry's order, which a read by target keeps.
 CREATE TABLE target_units(
     policy TEXT NOT NULL, target TEXT NOT NULL, unit TEXT NOT NULL, min REAL, max REAL
 );
+CREATE INDEX target_units_target ON target_units(policy, target);
+-- `instance` is the id of the instance the event is about, found when the event is loaded
+-- and again whenever the definitions (and so the ids) change; NULL while it refers to
+-- nothing defined.
 CREATE TABLE events(
     file INTEGER NOT NULL, line INTEGER NOT NULL, policy TEXT NOT NULL, task TEXT NOT NULL,
-    unit TEXT NOT NULL, date TEXT NOT NULL, status TEXT NOT NULL, note TEXT NOT NULL,
-    evidence TEXT NOT NULL
+    unit TEXT NOT NULL, instance INTEGER, date TEXT NOT NULL, status TEXT NOT NULL,
+    note TEXT NOT NULL, evidence TEXT NOT NULL
 );
 CREATE TABLE observations(
     file INTEGER NOT NULL, line INTEGER NOT NULL, metric TEXT NOT NULL, unit TEXT NOT NULL,
@@ -99,7 +113,7 @@ CREATE TABLE latest(
 "#;
 
 /// Tables holding what the definition files say; replaced whole when any of them changes.
-pub const DEFINITION_TABLES: [&str; 10] = [
+pub const DEFINITION_TABLES: [&str; 11] = [
     "units",
     "metrics",
     "policies",
@@ -108,6 +122,7 @@ pub const DEFINITION_TABLES: [&str; 10] = [
     "tasks",
     "owners",
     "instances",
+    "dues",
     "targets",
     "target_units",
 ];

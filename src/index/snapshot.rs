@@ -3,13 +3,14 @@
 
 use crate::judge::rollup::{History, Values};
 use crate::model::{
-    Bounds, Growth, Level, Measure, Metric, Observation, Progress, StatusEvent, Unit,
+    Bounds, Filter, Growth, Level, Measure, Metric, Observation, Progress, StatusEvent, Unit,
 };
 use crate::registry::Registry;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use rusqlite::Connection;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 pub struct PolicyInfo {
     pub id: String,
@@ -18,21 +19,23 @@ pub struct PolicyInfo {
 }
 
 pub struct TaskInfo {
-    pub policy: String,
-    pub id: String,
-    pub number: String,
-    pub title: String,
+    pub policy: Rc<str>,
+    pub id: Rc<str>,
+    pub number: Rc<str>,
+    pub title: Rc<str>,
     pub lead: Vec<String>,
     pub support: Vec<String>,
     pub recurring: bool,
 }
 
 pub struct InstanceInfo {
-    pub policy: String,
-    pub task: String,
+    /// The task's place in [`Snapshot::tasks`].
+    pub task: usize,
     pub unit: String,
     /// Due dates in order; empty for an ongoing task.
     pub dues: Vec<NaiveDate>,
+    /// Its status events up to the as-of date, by date and then by where they were written.
+    pub events: Vec<StatusEvent>,
 }
 
 pub struct TargetInfo {
@@ -44,9 +47,11 @@ pub struct TargetInfo {
     pub measure: Measure,
     pub growth: Growth,
     pub deadline: Option<NaiveDate>,
+    /// Only for a target on one unit: a baseline is one figure.
     pub baseline: Option<Observation>,
     pub bounds: Bounds,
-    /// The units in scope with the bounds for their kind.
+    /// The units in scope with the bounds for their kind, in registry order; for a report
+    /// of one district only those within it.
     pub units: Vec<(String, Bounds)>,
 }
 
@@ -58,8 +63,6 @@ pub struct PhaseInfo {
     pub end: Option<NaiveDate>,
 }
 
-pub type EventKey = (String, String, String);
-
 /// Everything the reports judge, as of one date.
 pub struct Snapshot {
     pub as_of: NaiveDate,
@@ -68,7 +71,6 @@ pub struct Snapshot {
     pub phases: Vec<PhaseInfo>,
     pub tasks: Vec<TaskInfo>,
     pub instances: Vec<InstanceInfo>,
-    pub events: HashMap<EventKey, Vec<StatusEvent>>,
     pub targets: Vec<TargetInfo>,
     /// The figures as they stood at `as_of`, for the metrics targets judge.
     pub now: Values,
@@ -100,33 +102,59 @@ fn date(s: &str) -> rusqlite::Result<NaiveDate> {
 }
 
 /// The newest observation of each (metric, unit) of `metrics` at or before `at`: from the
-/// `latest` table when `at` is past every observation (this month's report), else from the
-/// observations themselves.
-pub fn values(conn: &Connection, metrics: &[String], at: NaiveDate) -> Result<Values> {
-    let newest: Option<String> =
-        conn.query_row("SELECT max(date) FROM latest", [], |r| r.get(0))?;
-    let current = newest.is_none_or(|d| d.as_str() <= at.to_string().as_str());
-    // SQLite returns the row holding the maximum for bare columns next to max().
-    let sql = if current {
-        "SELECT metric, unit, date, value FROM latest WHERE metric = ?1"
+/// `latest` table when `at` is past every observation of the metric (this month's report),
+/// else from the observations themselves. With `roots`, only for those units and the units
+/// below them.
+pub fn values(
+    conn: &Connection,
+    metrics: &[String],
+    at: NaiveDate,
+    roots: Option<&[String]>,
+) -> Result<Values> {
+    let within = if roots.is_some() {
+        "AND unit IN scope"
     } else {
-        "SELECT metric, unit, max(date), value FROM observations
-         WHERE metric = ?1 AND date <= ?2 GROUP BY unit"
+        ""
     };
-    let mut stmt = conn.prepare(sql)?;
+    let with = if roots.is_some() { SUBTREES } else { "" };
+    let mut newest = conn.prepare("SELECT max(date) FROM observations WHERE metric = ?1")?;
+    let mut current = conn.prepare(&format!(
+        "{with} SELECT unit, date, value FROM latest WHERE metric = :metric {within}"
+    ))?;
+    // SQLite returns the row holding the maximum for bare columns next to max().
+    let mut past = conn.prepare(&format!(
+        "{with} SELECT unit, max(date), value FROM observations
+         WHERE metric = :metric AND date <= :at {within} GROUP BY unit"
+    ))?;
+    let roots = roots.map(serde_json::to_string).transpose()?;
+    let at = at.to_string();
     let mut out = Values::new();
     for m in metrics {
-        let rows = if current {
-            stmt.query_map([m], obs_row)?
-                .collect::<rusqlite::Result<Vec<_>>>()?
-        } else {
-            stmt.query_map(rusqlite::params![m, at.to_string()], obs_row)?
-                .collect::<rusqlite::Result<Vec<_>>>()?
-        };
-        out.extend(rows);
+        let last: Option<String> = newest.query_row([m], |r| r.get(0))?;
+        let is_current = last.is_none_or(|d| d <= at);
+        let mut params: Vec<(&str, &dyn rusqlite::ToSql)> = vec![(":metric", m)];
+        if !is_current {
+            params.push((":at", &at));
+        }
+        if let Some(roots) = &roots {
+            params.push((":roots", roots));
+        }
+        let stmt = if is_current { &mut current } else { &mut past };
+        let mut rows = stmt.query(params.as_slice())?;
+        while let Some(r) = rows.next()? {
+            let o = Observation {
+                date: date(r.get_ref(1)?.as_str()?)?,
+                value: r.get(2)?,
+            };
+            out.insert(m, r.get(0)?, o);
+        }
     }
     Ok(out)
 }
+
+/// The units of `:roots` (a JSON array of ids) and every unit below them, as `scope`.
+const SUBTREES: &str = "WITH RECURSIVE scope(id) AS (
+    SELECT value FROM json_each(:roots) UNION SELECT u.id FROM units u JOIN scope ON u.parent = scope.id)";
 
 fn obs_row(r: &rusqlite::Row) -> rusqlite::Result<((String, String), Observation)> {
     Ok((
@@ -191,34 +219,40 @@ pub fn registry(conn: &Connection) -> Result<Registry> {
     Ok(Registry::new(units, metrics))
 }
 
+/// Which task instances a report judges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskNeed {
+    None,
+    /// Only instances with a due date before the as-of date: all `overdue` can show.
+    Overdue,
+    All,
+}
+
 /// Which parts of the index a report judges: `overdue` needs no targets, `gaps` no tasks.
 #[derive(Debug, Clone, Copy)]
 pub struct Need {
-    pub tasks: bool,
+    pub tasks: TaskNeed,
     pub targets: bool,
 }
 
 impl Need {
     pub const ALL: Need = Need {
-        tasks: true,
+        tasks: TaskNeed::All,
+        targets: true,
+    };
+    pub const OVERDUE: Need = Need {
+        tasks: TaskNeed::Overdue,
+        targets: false,
+    };
+    pub const TARGETS: Need = Need {
+        tasks: TaskNeed::None,
         targets: true,
     };
 }
 
-type Tasks = (
-    Vec<TaskInfo>,
-    Vec<InstanceInfo>,
-    HashMap<EventKey, Vec<StatusEvent>>,
-);
-
-type Targets = (
-    Vec<TargetInfo>,
-    Values,
-    HashMap<(String, String), NaiveDate>,
-    HashMap<NaiveDate, Values>,
-);
-
-pub fn load(conn: &Connection, as_of: NaiveDate, need: Need) -> Result<Snapshot> {
+/// The registry, the policies and their phases: enough to resolve a report's filter
+/// before [`Snapshot::read`] reads what the report judges.
+pub fn open(conn: &Connection, as_of: NaiveDate) -> Result<Snapshot> {
     let registry = registry(conn)?;
     let policies = conn
         .prepare("SELECT id, title, jurisdiction FROM policies ORDER BY ord")?
@@ -247,198 +281,271 @@ pub fn load(conn: &Connection, as_of: NaiveDate, need: Need) -> Result<Snapshot>
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-
-    let (tasks, instances, events) = if need.tasks {
-        load_tasks(conn, as_of)?
-    } else {
-        Default::default()
-    };
-    let (targets, now, start_of, at_start) = if need.targets {
-        load_targets(conn, as_of)?
-    } else {
-        Default::default()
-    };
-    Ok::<_, anyhow::Error>(Snapshot {
+    Ok(Snapshot {
         as_of,
         registry,
         policies,
         phases,
-        tasks,
-        instances,
-        events,
-        targets,
-        now,
-        start_of,
-        at_start,
+        tasks: Vec::new(),
+        instances: Vec::new(),
+        targets: Vec::new(),
+        now: Values::new(),
+        start_of: HashMap::new(),
+        at_start: HashMap::new(),
     })
-    .context("cannot read the index")
 }
 
-fn load_tasks(conn: &Connection, as_of: NaiveDate) -> Result<Tasks> {
-    let mut owners: HashMap<(String, String), (Vec<String>, Vec<String>)> = HashMap::new();
-    let mut stmt = conn
-        .prepare("SELECT policy, task, role, unit FROM owners ORDER BY policy, task, role, pos")?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-        ))
-    })?;
-    for row in rows {
-        let (p, t, role, u) = row?;
-        let entry = owners.entry((p, t)).or_default();
-        if role == "lead" {
-            entry.0.push(u);
-        } else {
-            entry.1.push(u);
-        }
-    }
-    let tasks = conn
-        .prepare(
-            "SELECT t.policy, t.id, t.number, t.title, t.recurring FROM tasks t
-             JOIN policies p ON p.id = t.policy ORDER BY p.ord, t.ord",
-        )?
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-            ))
-        })?
-        .map(|row| {
-            row.map(|(policy, id, number, title, recurring)| {
-                let (lead, support) = owners
-                    .remove(&(policy.clone(), id.clone()))
-                    .unwrap_or_default();
-                TaskInfo {
-                    policy,
-                    id,
-                    number,
-                    title,
-                    lead,
-                    support,
-                    recurring,
-                }
-            })
-        })
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+/// Everything as of `as_of`, for the whole workspace.
+pub fn load(conn: &Connection, as_of: NaiveDate, need: Need) -> Result<Snapshot> {
+    let mut s = open(conn, as_of).context("cannot read the index")?;
+    s.read(conn, need, &Filter::default())?;
+    Ok(s)
+}
 
-    let mut instances: Vec<InstanceInfo> = Vec::new();
-    let mut stmt = conn.prepare(
-        "SELECT i.policy, i.task, i.unit, i.due FROM instances i
-         JOIN policies p ON p.id = i.policy JOIN tasks t ON t.policy = i.policy AND t.id = i.task
-         JOIN units u ON u.id = i.unit
-         ORDER BY p.ord, t.ord, u.ord, i.due",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, Option<String>>(3)?,
-        ))
-    })?;
-    for row in rows {
-        let (policy, task, unit, due) = row?;
-        let due = due.as_deref().map(date).transpose()?;
-        match instances.last_mut() {
-            Some(last) if last.policy == policy && last.task == task && last.unit == unit => {
-                last.dues.extend(due);
+impl Snapshot {
+    /// Reads what a report judges, only for the policy and the district `f` names: a
+    /// district's report reads its own subtree, not the province.
+    pub fn read(&mut self, conn: &Connection, need: Need, f: &Filter) -> Result<()> {
+        if need.tasks != TaskNeed::None {
+            self.read_tasks(conn, need.tasks, f)
+                .context("cannot read the index")?;
+        }
+        if need.targets {
+            self.read_targets(conn, f)
+                .context("cannot read the index")?;
+        }
+        Ok(())
+    }
+
+    fn read_tasks(&mut self, conn: &Connection, need: TaskNeed, f: &Filter) -> Result<()> {
+        let mut owners: HashMap<(String, String), (Vec<String>, Vec<String>)> = HashMap::new();
+        let mut stmt = conn.prepare(
+            "SELECT policy, task, role, unit FROM owners ORDER BY policy, task, role, pos",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let entry = owners.entry((r.get(0)?, r.get(1)?)).or_default();
+            let unit: String = r.get(3)?;
+            if r.get_ref(2)?.as_str()? == "lead" {
+                entry.0.push(unit);
+            } else {
+                entry.1.push(unit);
             }
-            _ => instances.push(InstanceInfo {
-                policy,
-                task,
-                unit,
-                dues: due.into_iter().collect(),
-            }),
         }
+        let tasks = conn
+            .prepare(
+                "SELECT t.policy, t.id, t.number, t.title, t.recurring FROM tasks t
+                 JOIN policies p ON p.id = t.policy ORDER BY p.ord, t.ord",
+            )?
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                ))
+            })?
+            .map(|row| {
+                row.map(
+                    |(policy, id, number, title, recurring): (_, _, String, String, _)| {
+                        let (lead, support) = owners
+                            .remove(&(policy.clone(), id.clone()))
+                            .unwrap_or_default();
+                        TaskInfo {
+                            policy: policy.into(),
+                            id: id.into(),
+                            number: number.into(),
+                            title: title.into(),
+                            lead,
+                            support,
+                            recurring,
+                        }
+                    },
+                )
+            })
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut place: HashMap<&str, HashMap<&str, usize>> = HashMap::new();
+        for (i, t) in tasks.iter().enumerate() {
+            place.entry(&*t.policy).or_default().insert(&*t.id, i);
+        }
+
+        let scope = Scope::new(f, self.as_of);
+        let mut cond = scope.cond("i.policy", "i.unit");
+        if need == TaskNeed::Overdue {
+            cond += " AND EXISTS (SELECT 1 FROM dues x WHERE x.instance = i.id AND x.due < :as_of)";
+        }
+        let with = scope.with();
+        // Instances come in id order, which is the order reports list them in.
+        let mut ids: Vec<i64> = Vec::new();
+        let mut instances: Vec<InstanceInfo> = Vec::new();
+        let mut stmt = conn.prepare(&format!(
+            "{with} SELECT i.id, i.policy, i.task, i.unit, d.due
+             FROM instances i LEFT JOIN dues d ON d.instance = i.id
+             WHERE 1 {cond} ORDER BY i.id, d.due"
+        ))?;
+        let mut rows = stmt.query(scope.params(&cond).as_slice())?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let due = r.get_ref(4)?.as_str_or_null()?.map(date).transpose()?;
+            if ids.last() != Some(&id) {
+                let (policy, task) = (r.get_ref(1)?.as_str()?, r.get_ref(2)?.as_str()?);
+                let Some(&task) = place.get(policy).and_then(|p| p.get(task)) else {
+                    continue;
+                };
+                ids.push(id);
+                instances.push(InstanceInfo {
+                    task,
+                    unit: r.get(3)?,
+                    dues: Vec::new(),
+                    events: Vec::new(),
+                });
+            }
+            if let (Some(due), Some(last)) = (due, instances.last_mut()) {
+                last.dues.push(due);
+            }
+        }
+
+        // The events of every instance when most are read; of the scope's instances when
+        // a district's few are.
+        let scoped = if f.district.is_some() {
+            format!("AND e.instance IN (SELECT id FROM instances i WHERE 1 {cond})")
+        } else {
+            String::new()
+        };
+        let mut stmt = conn.prepare(&format!(
+            "{with} SELECT e.instance, e.date, e.status, e.note, e.evidence
+             FROM events e JOIN files f ON f.id = e.file
+             WHERE e.instance IS NOT NULL AND e.date <= :as_of {scoped}
+             ORDER BY e.instance, e.date, f.path, e.line"
+        ))?;
+        let mut params = scope.params(&scoped);
+        if !scoped.contains(":as_of") {
+            params.push((":as_of", &scope.as_of));
+        }
+        let mut rows = stmt.query(params.as_slice())?;
+        // Both in id order: each event's instance is at or after the previous one's, and
+        // events of instances not read are passed over.
+        let mut at = 0;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            while at < ids.len() && ids[at] < id {
+                at += 1;
+            }
+            if ids.get(at) != Some(&id) {
+                continue;
+            }
+            instances[at].events.push(StatusEvent {
+                date: date(r.get_ref(1)?.as_str()?)?,
+                status: Progress::parse(r.get_ref(2)?.as_str()?).unwrap_or(Progress::InProgress),
+                note: r.get(3)?,
+                evidence: r.get(4)?,
+            });
+        }
+        drop(rows);
+        drop(place);
+        self.tasks = tasks;
+        self.instances = instances;
+        Ok(())
     }
 
-    let mut events: HashMap<EventKey, Vec<StatusEvent>> = HashMap::new();
-    let mut stmt = conn.prepare(
-        "SELECT e.policy, e.task, e.unit, e.date, e.status, e.note, e.evidence
-         FROM events e JOIN files f ON f.id = e.file
-         WHERE e.date <= ?1 ORDER BY e.date, f.path, e.line",
-    )?;
-    let rows = stmt.query_map([as_of.to_string()], |r| {
-        let status: String = r.get(4)?;
-        Ok((
-            (r.get(0)?, r.get(1)?, r.get(2)?),
-            StatusEvent {
-                date: date(&r.get::<_, String>(3)?)?,
-                status: Progress::parse(&status).unwrap_or(Progress::InProgress),
-                note: r.get(5)?,
-                evidence: r.get(6)?,
-            },
-        ))
-    })?;
-    for row in rows {
-        let (key, ev) = row?;
-        events.entry(key).or_default().push(ev);
-    }
-
-    Ok((tasks, instances, events))
-}
-
-fn load_targets(conn: &Connection, as_of: NaiveDate) -> Result<Targets> {
-    let mut bounds_of: HashMap<(String, String), Vec<(String, Bounds)>> = HashMap::new();
-    let mut stmt = conn.prepare(
-        "SELECT tu.policy, tu.target, tu.unit, tu.min, tu.max FROM target_units tu
-         JOIN units u ON u.id = tu.unit ORDER BY u.ord",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            (r.get(0)?, r.get(1)?),
-            (
-                r.get(2)?,
-                Bounds {
-                    min: r.get(3)?,
-                    max: r.get(4)?,
-                },
-            ),
-        ))
-    })?;
-    for row in rows {
-        let (key, ub) = row?;
-        bounds_of.entry(key).or_default().push(ub);
-    }
-    let targets = conn
-        .prepare(
+    fn read_targets(&mut self, conn: &Connection, f: &Filter) -> Result<()> {
+        let scope = Scope::new(f, self.as_of);
+        let mut targets = Vec::new();
+        let mut stmt = conn.prepare(
             "SELECT t.policy, t.id, t.title, t.metric, t.per_metric, t.scale, t.measure,
-                    t.deadline, t.min, t.max, t.growth, t.baseline_value, t.baseline_date
-             FROM targets t JOIN policies p ON p.id = t.policy ORDER BY p.ord, t.ord",
-        )?
-        .query_map([], |r| {
+                    t.deadline, t.min, t.max, t.growth, t.baseline_value, t.baseline_date,
+                    p.jurisdiction
+             FROM targets t JOIN policies p ON p.id = t.policy
+             WHERE ?1 IS NULL OR t.policy = ?1 ORDER BY p.ord, t.ord",
+        )?;
+        let mut rows = stmt.query([&f.policy])?;
+        // Units of one target, in registry order (the order they were written in).
+        let mut all_units = conn
+            .prepare("SELECT unit, min, max FROM target_units WHERE policy = ?1 AND target = ?2")?;
+        let unit_row = |r: &rusqlite::Row| -> rusqlite::Result<(String, Bounds)> {
+            Ok((
+                r.get(0)?,
+                Bounds {
+                    min: r.get(1)?,
+                    max: r.get(2)?,
+                },
+            ))
+        };
+        // The units below which figures are read: for a district's report its own subtree
+        // and that of any total or coverage target within it.
+        let mut roots: Vec<String> = f.district.iter().cloned().collect();
+        while let Some(r) = rows.next()? {
             let policy: String = r.get(0)?;
             let id: String = r.get(1)?;
+            let measure = Measure::parse(r.get_ref(6)?.as_str()?).unwrap_or(Measure::Each);
+            let all: Vec<(String, Bounds)> = match (&f.district, measure) {
+                (Some(_), Measure::Each) => Vec::new(),
+                _ => all_units
+                    .query_map([&policy, &id], unit_row)?
+                    .collect::<rusqlite::Result<_>>()?,
+            };
+            let units = match (&f.district, measure) {
+                (None, _) => all,
+                (Some(_), Measure::Each) => {
+                    let mut params = scope.params("unit IN scope");
+                    params.push((":policy", &policy));
+                    params.push((":target", &id));
+                    conn.prepare_cached(&format!(
+                        "{SUBTREES} SELECT unit, min, max FROM target_units
+                         WHERE policy = :policy AND target = :target AND unit IN scope"
+                    ))?
+                    .query_map(params.as_slice(), unit_row)?
+                    .collect::<rusqlite::Result<_>>()?
+                }
+                // A total or a coverage is judged for its whole scope: in view only when
+                // that scope lies within the district.
+                (Some(district), _) => {
+                    let jurisdiction = r.get_ref(13)?.as_str()?;
+                    let scope_unit = match all.as_slice() {
+                        [(only, _)] => only.as_str(),
+                        _ => jurisdiction,
+                    };
+                    if !self.registry.is_within(scope_unit, district) {
+                        continue;
+                    }
+                    roots.extend(all.iter().map(|(u, _)| u.clone()));
+                    all
+                }
+            };
+            let one_unit = match measure {
+                Measure::Each if f.district.is_some() => {
+                    // Whether the target has one unit in all, not just in this district.
+                    units.len() == 1
+                        && all_units
+                            .query_map([&policy, &id], |_| Ok(()))?
+                            .take(2)
+                            .count()
+                            == 1
+                }
+                _ => units.len() == 1,
+            };
             let per_metric: Option<String> = r.get(4)?;
             let scale: Option<f64> = r.get(5)?;
-            let measure: String = r.get(6)?;
             let deadline: Option<String> = r.get(7)?;
             let growth: String = r.get(10)?;
             let baseline_value: Option<f64> = r.get(11)?;
             let baseline_date: Option<String> = r.get(12)?;
             let baseline = match (baseline_value, baseline_date) {
-                (Some(value), Some(d)) => Some(Observation {
+                (Some(value), Some(d)) if one_unit => Some(Observation {
                     date: date(&d)?,
                     value,
                 }),
                 _ => None,
             };
-            Ok(TargetInfo {
-                units: bounds_of
-                    .remove(&(policy.clone(), id.clone()))
-                    .unwrap_or_default(),
+            targets.push(TargetInfo {
+                units,
                 policy,
                 id,
                 title: r.get(2)?,
                 metric: r.get(3)?,
                 per: per_metric.map(|m| (m, scale.unwrap_or(1.0))),
-                measure: Measure::parse(&measure).unwrap_or(Measure::Each),
+                measure,
                 growth: Growth::parse(&growth).unwrap_or(Growth::Linear),
                 deadline: deadline.as_deref().map(date).transpose()?,
                 baseline,
@@ -446,44 +553,105 @@ fn load_targets(conn: &Connection, as_of: NaiveDate) -> Result<Targets> {
                     min: r.get(8)?,
                     max: r.get(9)?,
                 },
+            });
+        }
+        drop(rows);
+
+        let metrics: Vec<String> = targets
+            .iter()
+            .flat_map(|t| {
+                std::iter::once(t.metric.clone()).chain(t.per.iter().map(|p| p.0.clone()))
             })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        roots.sort();
+        roots.dedup();
+        let roots = f.district.as_ref().map(|_| roots.as_slice());
+        let now = values(conn, &metrics, self.as_of, roots)?;
 
-    let metrics: Vec<String> = targets
-        .iter()
-        .flat_map(|t| std::iter::once(t.metric.clone()).chain(t.per.iter().map(|p| p.0.clone())))
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let now = values(conn, &metrics, as_of)?;
-
-    // A trend starts at the target's baseline, or else on the first day its metric was
-    // observed; the figures of that day are read once per distinct date.
-    let mut start_of = HashMap::new();
-    let mut at_start: HashMap<NaiveDate, Values> = HashMap::new();
-    let mut first =
-        conn.prepare("SELECT min(date) FROM observations WHERE metric = ?1 AND date <= ?2")?;
-    for t in &targets {
-        // A baseline is itself the start: no figures to read.
-        let start = match t.baseline {
-            Some(_) if t.units.len() == 1 => None,
-            _ => first
-                .query_row(rusqlite::params![t.metric, as_of.to_string()], |r| {
+        // A trend starts at the target's baseline, or else on the first day its metric was
+        // observed; the figures of that day are read once per distinct date.
+        let mut start_of = HashMap::new();
+        let mut at_start: HashMap<NaiveDate, Values> = HashMap::new();
+        let mut first =
+            conn.prepare("SELECT min(date) FROM observations WHERE metric = ?1 AND date <= ?2")?;
+        for t in &targets {
+            // A baseline is itself the start: no figures to read.
+            if t.baseline.is_some() || t.units.is_empty() {
+                continue;
+            }
+            let start = first
+                .query_row(rusqlite::params![t.metric, scope.as_of], |r| {
                     r.get::<_, Option<String>>(0)
                 })?
                 .as_deref()
                 .map(date)
-                .transpose()?,
-        };
-        let Some(start) = start.filter(|d| *d < as_of) else {
-            continue;
-        };
-        if let std::collections::hash_map::Entry::Vacant(e) = at_start.entry(start) {
-            e.insert(values(conn, &metrics, start)?);
+                .transpose()?;
+            let Some(start) = start.filter(|d| *d < self.as_of) else {
+                continue;
+            };
+            if let std::collections::hash_map::Entry::Vacant(e) = at_start.entry(start) {
+                e.insert(values(conn, &metrics, start, roots)?);
+            }
+            start_of.insert((t.policy.clone(), t.id.clone()), start);
         }
-        start_of.insert((t.policy.clone(), t.id.clone()), start);
+        self.targets = targets;
+        self.now = now;
+        self.start_of = start_of;
+        self.at_start = at_start;
+        Ok(())
+    }
+}
+
+/// A report's policy and district as SQL conditions with named parameters.
+struct Scope<'a> {
+    policy: Option<&'a String>,
+    roots: Option<String>,
+    as_of: String,
+}
+
+impl<'a> Scope<'a> {
+    fn new(f: &'a Filter, as_of: NaiveDate) -> Scope<'a> {
+        Scope {
+            policy: f.policy.as_ref(),
+            roots: f
+                .district
+                .as_ref()
+                .map(|d| serde_json::Value::from(vec![d.as_str()]).to_string()),
+            as_of: as_of.to_string(),
+        }
     }
 
-    Ok((targets, now, start_of, at_start))
+    /// The `WITH` clause naming the district's subtree `scope`.
+    fn with(&self) -> &'static str {
+        if self.roots.is_some() { SUBTREES } else { "" }
+    }
+
+    /// `AND` conditions on the policy and unit columns.
+    fn cond(&self, policy: &str, unit: &str) -> String {
+        let mut c = String::new();
+        if self.policy.is_some() {
+            c += &format!(" AND {policy} = :policy");
+        }
+        if self.roots.is_some() {
+            c += &format!(" AND {unit} IN scope");
+        }
+        c
+    }
+
+    /// The parameters that `sql` names.
+    fn params(&self, sql: &str) -> Vec<(&'static str, &dyn rusqlite::ToSql)> {
+        let mut p: Vec<(&'static str, &dyn rusqlite::ToSql)> = Vec::new();
+        if let Some(policy) = self.policy.filter(|_| sql.contains(":policy")) {
+            p.push((":policy", policy));
+        }
+        if let Some(roots) = &self.roots {
+            p.push((":roots", roots));
+        }
+        if sql.contains(":as_of") {
+            p.push((":as_of", &self.as_of));
+        }
+        p
+    }
 }

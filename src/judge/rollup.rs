@@ -15,8 +15,32 @@ use std::collections::HashMap;
 pub type History = HashMap<(String, String), Vec<Observation>>;
 
 /// The figures as they stood on one date: the newest observation of each (metric, unit) at
-/// or before it.
-pub type Values = HashMap<(String, String), Observation>;
+/// or before it. Keyed metric first, so a lookup borrows both ids and allocates nothing: a
+/// province's roll-up makes millions of them.
+#[derive(Debug, Default)]
+pub struct Values(HashMap<String, HashMap<String, Observation>>);
+
+impl Values {
+    pub fn new() -> Values {
+        Values::default()
+    }
+
+    pub fn get(&self, metric: &str, unit: &str) -> Option<&Observation> {
+        self.0.get(metric)?.get(unit)
+    }
+
+    pub fn insert(&mut self, metric: &str, unit: String, o: Observation) {
+        match self.0.get_mut(metric) {
+            Some(units) => {
+                units.insert(unit, o);
+            }
+            None => {
+                self.0
+                    .insert(metric.to_string(), HashMap::from([(unit, o)]));
+            }
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Figure {
@@ -40,10 +64,13 @@ pub fn latest_at(series: &[Observation], at: NaiveDate) -> Option<Observation> {
 
 /// The figures of `history` as they stood on `at`.
 pub fn values_at(history: &History, at: NaiveDate) -> Values {
-    history
-        .iter()
-        .filter_map(|(k, s)| latest_at(s, at).map(|o| (k.clone(), o)))
-        .collect()
+    let mut out = Values::new();
+    for ((metric, unit), series) in history {
+        if let Some(o) = latest_at(series, at) {
+            out.insert(metric, unit.clone(), o);
+        }
+    }
+    out
 }
 
 /// The figure of `metric` for `unit`; `rollup` says whether the metric sums.
@@ -66,7 +93,7 @@ fn figure_within(
     unit: &str,
     depth: usize,
 ) -> Option<Figure> {
-    if let Some(o) = values.get(&(metric.to_string(), unit.to_string())) {
+    if let Some(o) = values.get(metric, unit) {
         return Some(Figure {
             value: o.value,
             oldest: o.date,

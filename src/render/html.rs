@@ -420,7 +420,7 @@ fn many_policies(d: &Digest) -> bool {
         .flat_map(|g| &g.tasks)
         .chain(&d.due_soon)
         .chain(&d.recurring_missed)
-        .map(|t| t.policy.as_str());
+        .map(|t| &*t.policy);
     let first = ids.next();
     ids.any(|p| Some(p) != first)
 }
@@ -535,7 +535,7 @@ fn overdue(h: &mut String, d: &Digest, l: &Words, charts: &mut Charts) {
                 number_cell(t, with_policy),
                 escape(&t.title),
                 escape(&t.unit),
-                escape(t.deadline.as_deref().unwrap_or("")),
+                escape(&t.deadline.map(|d| d.to_string()).unwrap_or_default()),
                 escape(&days(l.lang, t.days_overdue.unwrap_or(0))),
                 progress_cell(t, l.lang)
             );
@@ -588,7 +588,7 @@ fn due_soon(h: &mut String, d: &Digest, l: &Words) {
             escape(&t.title),
             escape(&t.unit),
             escape(&t.lead.join("、")),
-            escape(t.deadline.as_deref().unwrap_or("")),
+            escape(&t.deadline.map(|d| d.to_string()).unwrap_or_default()),
             escape(&left)
         );
     }
@@ -809,7 +809,7 @@ fn recurring(h: &mut String, d: &Digest, l: &Words) {
             number_cell(t, with_policy),
             escape(&t.title),
             escape(&t.unit),
-            escape(t.deadline.as_deref().unwrap_or("")),
+            escape(&t.deadline.map(|d| d.to_string()).unwrap_or_default()),
             escape(&days(l.lang, t.days_overdue.unwrap_or(0)))
         );
     }

@@ -121,7 +121,7 @@ pub fn digest_md(d: &Digest) -> String {
                     cell(&t.number),
                     cell(&t.title),
                     cell(&t.unit),
-                    t.deadline.clone().unwrap_or_default(),
+                    t.deadline.map(|d| d.to_string()).unwrap_or_default(),
                     t.days_overdue.map(|x| x.to_string()).unwrap_or_default(),
                 ],
             );
@@ -172,7 +172,7 @@ pub fn digest_md(d: &Digest) -> String {
                     cell(&t.title),
                     cell(&t.unit),
                     cell(&t.lead.join("、")),
-                    t.deadline.clone().unwrap_or_default(),
+                    t.deadline.map(|d| d.to_string()).unwrap_or_default(),
                     t.days_left.map(|x| x.to_string()).unwrap_or_default(),
                 ],
             );
@@ -264,7 +264,7 @@ pub fn digest_md(d: &Digest) -> String {
                     cell(&t.policy),
                     cell(&t.title),
                     cell(&t.unit),
-                    t.deadline.clone().unwrap_or_default(),
+                    t.deadline.map(|d| d.to_string()).unwrap_or_default(),
                     t.days_overdue.map(|x| x.to_string()).unwrap_or_default(),
                 ],
             );

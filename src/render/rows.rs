@@ -31,10 +31,10 @@ impl Row for TaskRow {
 
     fn record(&self) -> Vec<String> {
         vec![
-            self.policy.clone(),
-            self.task.clone(),
-            self.number.clone(),
-            self.title.clone(),
+            self.policy.to_string(),
+            self.task.to_string(),
+            self.number.to_string(),
+            self.title.to_string(),
             self.unit.clone(),
             self.unit_id.clone(),
             self.lead.join(";"),
@@ -83,15 +83,14 @@ impl Row for TaskRow {
         };
         vec![
             lang.light(self.light).to_string(),
-            self.policy.clone(),
-            self.number.clone(),
-            self.title.clone(),
+            self.policy.to_string(),
+            self.number.to_string(),
+            self.title.to_string(),
             self.unit.clone(),
             self.lead.join("、"),
             self.support.join("、"),
             self.deadline
-                .clone()
-                .unwrap_or_else(|| lang.pick("ongoing", "长期").into()),
+                .map_or_else(|| lang.pick("ongoing", "长期").into(), |d| d.to_string()),
             status,
         ]
     }
@@ -143,21 +142,21 @@ impl Row for TaskRow {
 
     fn xlsx_cells(&self, lang: Lang) -> Vec<XlsxValue> {
         vec![
-            XlsxValue::text(self.policy.as_str()),
-            XlsxValue::text(self.task.as_str()),
-            XlsxValue::text(self.number.as_str()),
-            XlsxValue::text(self.title.as_str()),
+            XlsxValue::text(&*self.policy),
+            XlsxValue::text(&*self.task),
+            XlsxValue::text(&*self.number),
+            XlsxValue::text(&*self.title),
             XlsxValue::text(self.unit.as_str()),
             XlsxValue::text(self.unit_id.as_str()),
             XlsxValue::text(self.lead.join("、")),
             XlsxValue::text(self.support.join("、")),
-            XlsxValue::date(self.deadline.as_deref()),
+            self.deadline.map_or(XlsxValue::Empty, XlsxValue::Date),
             XlsxValue::yes_no(self.recurring, lang),
             XlsxValue::text(lang.light(self.light)),
             XlsxValue::text(lang.state(self.status)),
             XlsxValue::count(self.days_overdue),
             XlsxValue::count(self.days_left),
-            XlsxValue::date(self.done_on.as_deref()),
+            self.done_on.map_or(XlsxValue::Empty, XlsxValue::Date),
             XlsxValue::count(self.days_late),
             self.progress.map_or(XlsxValue::Empty, |p| {
                 XlsxValue::text(progress_word(p, lang))
@@ -352,9 +351,9 @@ impl Row for GapRow {
     fn xlsx_cells(&self, lang: Lang) -> Vec<XlsxValue> {
         let units = |v: Option<usize>| XlsxValue::number(v.map(|n| n as f64));
         vec![
-            XlsxValue::text(self.policy.as_str()),
+            XlsxValue::text(&*self.policy),
             XlsxValue::text(self.target.as_str()),
-            XlsxValue::text(self.title.as_str()),
+            XlsxValue::text(&*self.title),
             XlsxValue::text(self.unit.as_str()),
             XlsxValue::text(self.unit_id.as_str()),
             XlsxValue::text(self.metric.as_str()),

@@ -11,6 +11,7 @@ use crate::judge::trend::{Pace, trend};
 use crate::model::{Bounds, Measure};
 use chrono::{Months, NaiveDate};
 use serde::Serialize;
+use std::collections::HashSet;
 
 /// One target judged for one unit, or for a whole scope (totals, coverage, and the summary
 /// of a target that applies to each of many units).
@@ -234,9 +235,8 @@ fn pace(
     };
     let now_point = (now.newest?, actual);
     let start = match t.baseline {
-        // A baseline is one figure: it describes a target on one unit.
-        Some(b) if t.units.len() == 1 => (b.date, b.value),
-        _ => {
+        Some(b) => (b.date, b.value),
+        None => {
             let day = s.start_of.get(&(t.policy.clone(), t.id.clone()))?;
             let r = read(s, t, unit, bounds, s.at_start.get(day)?);
             (r.newest?, r.j.actual.filter(|_| !r.partial)?)
@@ -333,6 +333,7 @@ pub fn gap_rows(s: &Snapshot, f: &Filter, stale_after_months: u32, lang: Lang) -
         .as_of
         .checked_sub_months(Months::new(stale_after_months))
         .unwrap_or(s.as_of);
+    let within: Option<HashSet<&str>> = f.district.as_ref().map(|d| s.registry.subtree(d));
     let mut out = Vec::new();
     for t in &s.targets {
         if f.policy.as_ref().is_some_and(|p| *p != t.policy) {
@@ -351,9 +352,7 @@ pub fn gap_rows(s: &Snapshot, f: &Filter, stale_after_months: u32, lang: Lang) -
             stale_before,
         };
         let in_view = |unit: &str| {
-            f.district
-                .as_ref()
-                .is_none_or(|d| s.registry.is_within(unit, d))
+            within.as_ref().is_none_or(|w| w.contains(unit))
                 && f.owner.as_ref().is_none_or(|o| o == unit)
         };
         match t.measure {

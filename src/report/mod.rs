@@ -8,42 +8,36 @@ mod gaps;
 
 pub use gaps::{GapRow, gap_rows, trend_points};
 
-use crate::index::snapshot::Snapshot;
+use crate::index::snapshot::{InstanceInfo, Snapshot, TaskInfo};
 use crate::judge::target::TargetStatus;
-use crate::judge::task::{Light, State, judge_instance};
+use crate::judge::task::{Light, Occurrence, State, judge_instance};
 use crate::model::EACH_OWNER;
+pub use crate::model::Filter;
+use chrono::NaiveDate;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
-/// Which rows a report shows. Units are ids, already resolved.
-#[derive(Debug, Default, Clone)]
-pub struct Filter {
-    pub policy: Option<String>,
-    /// A lead or supporting unit (牵头或配合).
-    pub owner: Option<String>,
-    /// A unit and everything below it.
-    pub district: Option<String>,
-}
-
-/// One occurrence of one task instance.
+/// One occurrence of one task instance. What all occurrences of a task share is shared,
+/// not copied: a province's `overdue` has tens of thousands of rows.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskRow {
-    pub policy: String,
-    pub task: String,
-    pub number: String,
-    pub title: String,
+    pub policy: Rc<str>,
+    pub task: Rc<str>,
+    pub number: Rc<str>,
+    pub title: Rc<str>,
     pub unit: String,
     pub unit_id: String,
-    pub lead: Vec<String>,
-    pub support: Vec<String>,
-    pub deadline: Option<String>,
+    pub lead: Rc<[String]>,
+    pub support: Rc<[String]>,
+    pub deadline: Option<NaiveDate>,
     /// One occurrence of a recurring obligation (each half-year report).
     pub recurring: bool,
     pub light: Light,
     pub status: &'static str,
     pub days_overdue: Option<i64>,
     pub days_left: Option<i64>,
-    pub done_on: Option<String>,
+    pub done_on: Option<NaiveDate>,
     pub days_late: Option<i64>,
     /// The latest status reported and its note.
     pub progress: Option<&'static str>,
@@ -67,7 +61,10 @@ pub struct UnitSummary {
     pub targets_no_data: usize,
 }
 
-fn names(s: &Snapshot, ids: &[String], instance_unit: &str) -> Vec<String> {
+/// The names of a task's lead and supporting units (牵头, 配合).
+type Owners = (Rc<[String]>, Rc<[String]>);
+
+fn names(s: &Snapshot, ids: &[String], instance_unit: &str) -> Rc<[String]> {
     ids.iter()
         .map(|id| {
             let id = if id == EACH_OWNER { instance_unit } else { id };
@@ -90,27 +87,84 @@ fn task_rows_where(
     window_days: i64,
     keep: impl Fn(State) -> bool,
 ) -> Vec<TaskRow> {
-    let tasks: HashMap<(&str, &str), usize> = s
-        .tasks
-        .iter()
-        .enumerate()
-        .map(|(i, t)| ((t.policy.as_str(), t.id.as_str()), i))
-        .collect();
     let mut out = Vec::new();
+    // The lead and supporting units' names of a task, the same for all its instances
+    // unless the instance's own unit leads (牵头: 各区).
+    let mut owners: HashMap<usize, Owners> = HashMap::new();
+    for_each_occurrence(s, f, window_days, |inst, task, occ| {
+        if !keep(occ.state) {
+            return;
+        }
+        let (days_overdue, days_left, done_on, days_late) = match occ.state {
+            State::Overdue { days } => (Some(days), None, None, None),
+            State::DueSoon { days_left } | State::OnSchedule { days_left } => {
+                (None, Some(days_left), None, None)
+            }
+            State::Done { on, late_days } => (None, None, Some(on), Some(late_days)),
+            State::Ongoing => (None, None, None, None),
+        };
+        let latest = inst.events.last();
+        let each = |ids: &[String]| ids.iter().any(|o| o == EACH_OWNER);
+        let (lead, support) = if each(&task.lead) || each(&task.support) {
+            (
+                names(s, &task.lead, &inst.unit),
+                names(s, &task.support, &inst.unit),
+            )
+        } else {
+            owners
+                .entry(inst.task)
+                .or_insert_with(|| {
+                    (
+                        names(s, &task.lead, &inst.unit),
+                        names(s, &task.support, &inst.unit),
+                    )
+                })
+                .clone()
+        };
+        out.push(TaskRow {
+            policy: task.policy.clone(),
+            task: task.id.clone(),
+            number: task.number.clone(),
+            title: task.title.clone(),
+            unit: s.registry.name(&inst.unit).to_string(),
+            unit_id: inst.unit.clone(),
+            lead,
+            support,
+            deadline: occ.due,
+            recurring: task.recurring,
+            light: occ.state.light(),
+            status: occ.state.as_str(),
+            days_overdue,
+            days_left,
+            done_on,
+            days_late,
+            progress: latest.map(|e| e.status.as_str()),
+            note: latest.map(|e| e.note.clone()).unwrap_or_default(),
+        });
+    });
+    out
+}
+
+/// Calls `visit` with every occurrence that matters at the as-of date, in report order:
+/// all of a single task, and for a recurring one those already due plus the next one.
+fn for_each_occurrence(
+    s: &Snapshot,
+    f: &Filter,
+    window_days: i64,
+    mut visit: impl FnMut(&InstanceInfo, &TaskInfo, &Occurrence),
+) {
+    let within: Option<HashSet<&str>> = f.district.as_ref().map(|d| s.registry.subtree(d));
     for inst in &s.instances {
-        if f.policy.as_ref().is_some_and(|p| *p != inst.policy) {
+        let task = &s.tasks[inst.task];
+        if f.policy.as_ref().is_some_and(|p| **p != *task.policy) {
             continue;
         }
-        if f.district
+        if within
             .as_ref()
-            .is_some_and(|d| !s.registry.is_within(&inst.unit, d))
+            .is_some_and(|w| !w.contains(inst.unit.as_str()))
         {
             continue;
         }
-        let Some(&ti) = tasks.get(&(inst.policy.as_str(), inst.task.as_str())) else {
-            continue;
-        };
-        let task = &s.tasks[ti];
         if let Some(owner) = &f.owner {
             let owns = task
                 .lead
@@ -121,54 +175,24 @@ fn task_rows_where(
                 continue;
             }
         }
-        let key = (inst.policy.clone(), inst.task.clone(), inst.unit.clone());
-        let events = s.events.get(&key).map(Vec::as_slice).unwrap_or(&[]);
-        let latest = events.last();
-        let occurrences = judge_instance(&inst.dues, task.recurring, events, s.as_of, window_days);
+        let occurrences = judge_instance(
+            &inst.dues,
+            task.recurring,
+            &inst.events,
+            s.as_of,
+            window_days,
+        );
         let mut next_shown = false;
-        for occ in occurrences {
+        for occ in &occurrences {
             if task.recurring && occ.due.is_some_and(|d| d > s.as_of) {
                 if next_shown {
                     continue;
                 }
                 next_shown = true;
             }
-            if !keep(occ.state) {
-                continue;
-            }
-            let (days_overdue, days_left, done_on, days_late) = match occ.state {
-                State::Overdue { days } => (Some(days), None, None, None),
-                State::DueSoon { days_left } | State::OnSchedule { days_left } => {
-                    (None, Some(days_left), None, None)
-                }
-                State::Done { on, late_days } => {
-                    (None, None, Some(on.to_string()), Some(late_days))
-                }
-                State::Ongoing => (None, None, None, None),
-            };
-            out.push(TaskRow {
-                policy: inst.policy.clone(),
-                task: inst.task.clone(),
-                number: task.number.clone(),
-                title: task.title.clone(),
-                unit: s.registry.name(&inst.unit).to_string(),
-                unit_id: inst.unit.clone(),
-                lead: names(s, &task.lead, &inst.unit),
-                support: names(s, &task.support, &inst.unit),
-                deadline: occ.due.map(|d| d.to_string()),
-                recurring: task.recurring,
-                light: occ.state.light(),
-                status: occ.state.as_str(),
-                days_overdue,
-                days_left,
-                done_on,
-                days_late,
-                progress: latest.map(|e| e.status.as_str()),
-                note: latest.map(|e| e.note.clone()).unwrap_or_default(),
-            });
+            visit(inst, task, occ);
         }
     }
-    out
 }
 
 /// The overdue occurrences, most days late first.

@@ -1,0 +1,136 @@
+//! The indexes are chosen from the queries' plans. Every statement a report runs is
+//! recorded and its plan (EXPLAIN QUERY PLAN) checked: no report reads the history
+//! (observations, latest) from end to end, and a report of one district reads nothing of
+//! the rest of the province.
+
+mod common;
+
+use chrono::NaiveDate;
+use govtrack::index::Index;
+use govtrack::index::snapshot::{self, Need};
+use govtrack::model::Filter;
+use govtrack::workspace::Workspace;
+use rusqlite::Connection;
+use rusqlite::trace::{TraceEvent, TraceEventCodes};
+use std::sync::{Arc, Mutex};
+
+/// The history: millions of rows at a province's scale, never read whole.
+const HISTORY: [&str; 4] = ["observations", "o", "latest", "l"];
+
+/// What a report of one district reads only in part: the history, and the task instances,
+/// events, due dates, target units and units of the rest of the province.
+const OTHER_AREAS: [&str; 14] = [
+    "observations",
+    "latest",
+    "events",
+    "e",
+    "target_units",
+    "tu",
+    "dues",
+    "d",
+    "x",
+    "instances",
+    "i",
+    "units",
+    "u",
+    "o",
+];
+
+/// Marks where, among the statements recorded, a scoped read begins.
+const MARK: &str = "SELECT 'scoped read'";
+
+/// The statements run while `read` runs on a connection to the index at `db`.
+fn statements(db: &std::path::Path, read: impl FnOnce(&Connection)) -> Vec<String> {
+    let mut conn = Connection::open(db).unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    conn.trace_v2(
+        TraceEventCodes::SQLITE_TRACE_STMT,
+        Some(move |e: TraceEvent<'_>| {
+            if let TraceEvent::Stmt(stmt, _) = e
+                && let Some(sql) = stmt.expanded_sql()
+            {
+                sink.lock().unwrap().push(sql);
+            }
+        }),
+    )
+    .unwrap();
+    read(&conn);
+    let out = seen.lock().unwrap().clone();
+    assert!(!out.is_empty(), "no statement was recorded");
+    out
+}
+
+/// The plan of `sql`, one step a line.
+fn plan(conn: &Connection, sql: &str) -> Vec<String> {
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    stmt.query_map([], |r| r.get::<_, String>(3))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+/// The steps that pass over the whole of one of `tables`: a SCAN (of the table or of an
+/// index), a SEARCH with no constraint ("SEARCH latest USING PRIMARY KEY" reads every row),
+/// or an automatic index, which SQLite builds by reading the whole table.
+fn whole_reads(steps: &[String], tables: &[&str]) -> Vec<String> {
+    steps
+        .iter()
+        .filter(|s| {
+            let mut words = s.split_whitespace();
+            let (kind, table) = (words.next(), words.next());
+            table.is_some_and(|t| tables.contains(&t))
+                && (kind == Some("SCAN")
+                    || s.contains("AUTOMATIC")
+                    || (kind == Some("SEARCH") && !s.contains('(')))
+        })
+        .cloned()
+        .collect()
+}
+
+fn check(db: &std::path::Path, what: &str, sqls: &[String], tables: &[&str]) {
+    let conn = Connection::open(db).unwrap();
+    for sql in sqls {
+        let steps = plan(&conn, sql);
+        let scans = whole_reads(&steps, tables);
+        assert!(
+            scans.is_empty(),
+            "{what}: {sql}\nreads a whole table: {scans:?}\nplan: {steps:#?}"
+        );
+    }
+}
+
+#[test]
+fn reports_read_large_tables_through_indexes() {
+    let dir = common::workspace("tree");
+    let ws = Workspace::locate(Some(dir.path())).unwrap();
+    let db = dir.path().join("index.sqlite");
+    Index::open(&db).unwrap().0.refresh(&ws).unwrap();
+    let now = NaiveDate::from_ymd_opt(2024, 6, 30).unwrap();
+    let past = NaiveDate::from_ymd_opt(2024, 1, 31).unwrap();
+
+    // This month's report and a past month's, of everything.
+    for as_of in [now, past] {
+        let sqls = statements(&db, |c| {
+            snapshot::load(c, as_of, Need::ALL).unwrap();
+        });
+        check(&db, "the whole workspace", &sqls, &HISTORY);
+    }
+
+    // One district: not even the instances are read whole.
+    let district = Filter {
+        district: Some("d1".into()),
+        ..Filter::default()
+    };
+    for (as_of, need) in [(now, Need::ALL), (past, Need::ALL), (now, Need::OVERDUE)] {
+        let sqls = statements(&db, |c| {
+            let mut s = snapshot::open(c, as_of).unwrap();
+            c.query_row(MARK, [], |_| Ok(())).unwrap();
+            s.read(c, need, &district).unwrap();
+        });
+        // The registry is read whole to resolve the district; what follows is scoped.
+        let scoped: Vec<String> = sqls.into_iter().skip_while(|s| s != MARK).skip(1).collect();
+        assert!(!scoped.is_empty(), "the scoped read ran no statement");
+        check(&db, "one district", &scoped, &OTHER_AREAS);
+    }
+}
