@@ -52,6 +52,22 @@ impl Registry {
         &self.units
     }
 
+    /// A unit's place in [`Registry::units`].
+    pub fn place(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    /// The places of the areas directly below the unit at `place` (departments are not
+    /// areas and never report figures).
+    pub fn child_area_places(&self, place: usize) -> impl Iterator<Item = usize> + '_ {
+        self.children
+            .get(place)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&c| self.units[c].level != Level::Department)
+    }
+
     pub fn unit(&self, id: &str) -> Option<&Unit> {
         self.by_id.get(id).map(|&i| &self.units[i])
     }

@@ -107,6 +107,7 @@ fn date(s: &str) -> rusqlite::Result<NaiveDate> {
 /// below them.
 pub fn values(
     conn: &Connection,
+    registry: &Registry,
     metrics: &[String],
     at: NaiveDate,
     roots: Option<&[String]>,
@@ -142,11 +143,15 @@ pub fn values(
         let stmt = if is_current { &mut current } else { &mut past };
         let mut rows = stmt.query(params.as_slice())?;
         while let Some(r) = rows.next()? {
+            // A unit no longer defined has no place; its figures are not judged.
+            let Some(place) = registry.place(r.get_ref(0)?.as_str()?) else {
+                continue;
+            };
             let o = Observation {
                 date: date(r.get_ref(1)?.as_str()?)?,
                 value: r.get(2)?,
             };
-            out.insert(m, r.get(0)?, o);
+            out.insert(registry, m, place, o);
         }
     }
     Ok(out)
@@ -568,7 +573,7 @@ impl Snapshot {
         roots.sort();
         roots.dedup();
         let roots = f.district.as_ref().map(|_| roots.as_slice());
-        let now = values(conn, &metrics, self.as_of, roots)?;
+        let now = values(conn, &self.registry, &metrics, self.as_of, roots)?;
 
         // A trend starts at the target's baseline, or else on the first day its metric was
         // observed; the figures of that day are read once per distinct date.
@@ -592,7 +597,7 @@ impl Snapshot {
                 continue;
             };
             if let std::collections::hash_map::Entry::Vacant(e) = at_start.entry(start) {
-                e.insert(values(conn, &metrics, start, roots)?);
+                e.insert(values(conn, &self.registry, &metrics, start, roots)?);
             }
             start_of.insert((t.policy.clone(), t.id.clone()), start);
         }

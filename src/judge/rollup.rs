@@ -15,29 +15,29 @@ use std::collections::HashMap;
 pub type History = HashMap<(String, String), Vec<Observation>>;
 
 /// The figures as they stood on one date: the newest observation of each (metric, unit) at
-/// or before it. Keyed metric first, so a lookup borrows both ids and allocates nothing: a
-/// province's roll-up makes millions of them.
+/// or before it. Units are found by their place in the registry, so a province's roll-up
+/// (millions of lookups) indexes arrays instead of hashing ids.
 #[derive(Debug, Default)]
-pub struct Values(HashMap<String, HashMap<String, Observation>>);
+pub struct Values(HashMap<String, Vec<Option<Observation>>>);
 
 impl Values {
     pub fn new() -> Values {
         Values::default()
     }
 
-    pub fn get(&self, metric: &str, unit: &str) -> Option<&Observation> {
-        self.0.get(metric)?.get(unit)
+    /// The figures of one metric, by the units' places in the registry.
+    pub fn metric(&self, metric: &str) -> Option<&[Option<Observation>]> {
+        self.0.get(metric).map(Vec::as_slice)
     }
 
-    pub fn insert(&mut self, metric: &str, unit: String, o: Observation) {
-        match self.0.get_mut(metric) {
-            Some(units) => {
-                units.insert(unit, o);
-            }
-            None => {
-                self.0
-                    .insert(metric.to_string(), HashMap::from([(unit, o)]));
-            }
+    /// Sets the figure of the unit at `place` in `registry`.
+    pub fn insert(&mut self, registry: &Registry, metric: &str, place: usize, o: Observation) {
+        if !self.0.contains_key(metric) {
+            self.0
+                .insert(metric.to_string(), vec![None; registry.units().len()]);
+        }
+        if let Some(slot) = self.0.get_mut(metric).and_then(|v| v.get_mut(place)) {
+            *slot = Some(o);
         }
     }
 }
@@ -63,11 +63,11 @@ pub fn latest_at(series: &[Observation], at: NaiveDate) -> Option<Observation> {
 }
 
 /// The figures of `history` as they stood on `at`.
-pub fn values_at(history: &History, at: NaiveDate) -> Values {
+pub fn values_at(registry: &Registry, history: &History, at: NaiveDate) -> Values {
     let mut out = Values::new();
     for ((metric, unit), series) in history {
-        if let Some(o) = latest_at(series, at) {
-            out.insert(metric, unit.clone(), o);
+        if let (Some(o), Some(place)) = (latest_at(series, at), registry.place(unit)) {
+            out.insert(registry, metric, place, o);
         }
     }
     out
@@ -81,19 +81,20 @@ pub fn figure(
     rollup: bool,
     unit: &str,
 ) -> Option<Figure> {
+    let figures = values.metric(metric)?;
+    let place = registry.place(unit)?;
     let depth = registry.units().len();
-    figure_within(registry, values, metric, rollup, unit, depth)
+    figure_within(registry, figures, rollup, place, depth)
 }
 
 fn figure_within(
     registry: &Registry,
-    values: &Values,
-    metric: &str,
+    figures: &[Option<Observation>],
     rollup: bool,
-    unit: &str,
+    place: usize,
     depth: usize,
 ) -> Option<Figure> {
-    if let Some(o) = values.get(metric, unit) {
+    if let Some(o) = figures.get(place).copied().flatten() {
         return Some(Figure {
             value: o.value,
             oldest: o.date,
@@ -106,18 +107,26 @@ fn figure_within(
     if !rollup || depth == 0 {
         return None;
     }
-    let children = registry.child_areas(unit);
-    let figures: Vec<Figure> = children
-        .iter()
-        .filter_map(|c| figure_within(registry, values, metric, rollup, &c.id, depth - 1))
-        .collect();
+    let (mut value, mut oldest, mut newest) = (0.0, None::<NaiveDate>, None::<NaiveDate>);
+    let (mut reported, mut expected, mut partial) = (0, 0, false);
+    for c in registry.child_area_places(place) {
+        expected += 1;
+        let Some(f) = figure_within(registry, figures, rollup, c, depth - 1) else {
+            continue;
+        };
+        value += f.value;
+        oldest = Some(oldest.map_or(f.oldest, |d| d.min(f.oldest)));
+        newest = Some(newest.map_or(f.newest, |d| d.max(f.newest)));
+        reported += 1;
+        partial |= f.partial;
+    }
     Some(Figure {
-        value: figures.iter().map(|f| f.value).sum(),
-        oldest: figures.iter().map(|f| f.oldest).min()?,
-        newest: figures.iter().map(|f| f.newest).max()?,
-        reported: figures.len(),
-        expected: children.len(),
-        partial: figures.len() < children.len() || figures.iter().any(|f| f.partial),
+        value,
+        oldest: oldest?,
+        newest: newest?,
+        reported,
+        expected,
+        partial: partial || reported < expected,
     })
 }
 
@@ -165,7 +174,13 @@ mod tests {
     }
 
     fn at(r: &Registry, h: &History, metric: &str, unit: &str, date: &str) -> Option<Figure> {
-        figure(r, &values_at(h, day(date)), metric, metric != "rate", unit)
+        figure(
+            r,
+            &values_at(r, h, day(date)),
+            metric,
+            metric != "rate",
+            unit,
+        )
     }
 
     #[test]

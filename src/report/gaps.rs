@@ -210,7 +210,7 @@ pub fn trend_points(
     dates
         .into_iter()
         .filter_map(|d| {
-            let r = read(s, t, unit, bounds, &values_at(history, d));
+            let r = read(s, t, unit, bounds, &values_at(&s.registry, history, d));
             r.j.actual.filter(|_| !r.partial).map(|a| (d, a))
         })
         .collect()
