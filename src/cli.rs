@@ -63,6 +63,10 @@ pub enum Command {
     Import(ImportArgs),
     /// For cron: judge everything, print a summary if anything needs attention, exit 0/1/2
     Check(CheckArgs),
+    /// Check every file and the index against them, changing nothing: every file parses,
+    /// every reference resolves (progress about a task or unit no longer defined is listed),
+    /// the index matches the files. Exit 0 when all is well, 2 with the problems
+    Verify,
     /// The monthly digest: counts, worst units, overdue by lead unit, due soon, target gaps,
     /// recurring reports missed, phases
     Report(DigestArgs),

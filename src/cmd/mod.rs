@@ -8,6 +8,7 @@ pub mod overdue;
 pub mod record;
 pub mod report;
 pub mod status;
+pub mod verify;
 
 use crate::cli::{Cli, Command, ReportArgs};
 use crate::i18n::Lang;
@@ -183,6 +184,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Check(args) => check::run(&cli, args),
         Command::Import(args) => import::run(&cli, args),
         Command::Report(args) => report::run(&cli, args),
+        Command::Verify => verify::run(&cli),
     }
 }
 

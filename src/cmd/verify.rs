@@ -1,0 +1,275 @@
+//! `govtrack verify`: checks the whole workspace, and the index against it, without
+//! writing anything: not the files, not the index. Meant for before committing manifests.
+//!
+//! Every file is parsed and every reference resolved against the manifests as they are on
+//! disk, so progress that refers to a task or a unit no longer defined is listed, file and
+//! line, and never deleted. The index is read only: it must pass SQLite's own check, and
+//! for every file it holds at the file's present content it must hold as many rows as the
+//! file has. An index that is merely behind the files is not a problem (the next command
+//! brings it up to date) and is said so.
+
+use super::print;
+use crate::cli::Cli;
+use crate::diag::{BadInput, Diagnostic};
+use crate::i18n::Lang;
+use crate::index::schema;
+use crate::parse::defs::{Definitions, parse_definitions};
+use crate::parse::progress::{Catalog, parse_progress};
+use crate::workspace::{Workspace, source_from_bytes};
+use anyhow::Result;
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// What the files say, per file: its content hash and, for progress, the rows it gives.
+struct OnDisk {
+    hash: Vec<u8>,
+    definitions: bool,
+    rows: Option<(i64, i64)>,
+}
+
+pub fn run(cli: &Cli) -> Result<ExitCode> {
+    let ws = Workspace::locate(cli.workspace.as_deref())?;
+    let lang = Lang::resolve(cli.lang);
+    let mut problems: Vec<Diagnostic> = Vec::new();
+    let mut disk: HashMap<String, OnDisk> = HashMap::new();
+
+    let mut sources = Vec::new();
+    let def_files = ws.definition_files()?;
+    for f in &def_files {
+        match read(&ws, &f.rel) {
+            Ok(bytes) => {
+                disk.insert(
+                    f.rel.clone(),
+                    OnDisk {
+                        hash: blake3::hash(&bytes).as_bytes().to_vec(),
+                        definitions: true,
+                        rows: None,
+                    },
+                );
+                match source_from_bytes(&f.rel, bytes) {
+                    Ok(s) => sources.push(s),
+                    Err(d) => problems.push(d),
+                }
+            }
+            Err(d) => problems.push(d),
+        }
+    }
+    let defs = parse_definitions(&sources)
+        .map_err(|mut e| problems.append(&mut e))
+        .ok();
+    let catalog = defs.as_ref().map(catalog);
+
+    let progress_files = ws.progress_files()?;
+    for f in &progress_files {
+        let bytes = match read(&ws, &f.rel) {
+            Ok(b) => b,
+            Err(d) => {
+                problems.push(d);
+                continue;
+            }
+        };
+        let hash = blake3::hash(&bytes).as_bytes().to_vec();
+        let rows = source_from_bytes(&f.rel, bytes)
+            .map_err(|d| vec![d])
+            .and_then(|src| parse_progress(&src, catalog.as_ref()));
+        let rows = match rows {
+            // Without sound manifests no row can be checked, and none is counted.
+            Ok(_) if catalog.is_none() => None,
+            Ok(r) => Some((r.events.len() as i64, r.observations.len() as i64)),
+            Err(mut e) => {
+                problems.append(&mut e);
+                None
+            }
+        };
+        disk.insert(
+            f.rel.clone(),
+            OnDisk {
+                hash,
+                definitions: false,
+                rows,
+            },
+        );
+    }
+
+    let db = ws.db_path(cli.db.as_deref());
+    let behind = if db.exists() {
+        check_index(&db, &disk, defs.as_ref(), &mut problems)?
+    } else {
+        None
+    };
+
+    if !problems.is_empty() {
+        problems.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
+        problems.dedup();
+        return Err(BadInput(problems).into());
+    }
+    let (d, p) = (def_files.len(), progress_files.len());
+    let mut out = match lang {
+        Lang::En => format!(
+            "verified {d} definition files and {p} progress files: every file parses and every reference resolves\n"
+        ),
+        Lang::Zh => format!("已检查{d}个定义文件和{p}个进度文件:全部可解析,引用全部有效\n"),
+    };
+    out += &match (behind, lang) {
+        (None, Lang::En) => "no index yet: the next command builds it from the files\n".into(),
+        (None, Lang::Zh) => "尚无索引:下一条命令将根据文件建立\n".into(),
+        (Some(0), Lang::En) => "the index matches the files\n".into(),
+        (Some(0), Lang::Zh) => "索引与文件一致\n".into(),
+        (Some(n), Lang::En) => format!(
+            "the index is behind {n} files (new, changed or removed); the next command brings it up to date\n"
+        ),
+        (Some(n), Lang::Zh) => {
+            format!("索引落后于{n}个文件(新增、修改或删除),下一条命令将自动更新\n")
+        }
+    };
+    print(&out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read(ws: &Workspace, rel: &str) -> Result<Vec<u8>, Diagnostic> {
+    std::fs::read(ws.abs(rel))
+        .map_err(|e| Diagnostic::file(rel, 1, format!("cannot read the file: {e}")))
+}
+
+/// The units and task instances the manifests on disk define, for checking progress.
+fn catalog(d: &Definitions) -> Catalog {
+    let registry = d.registry();
+    let mut tasks: HashMap<(String, String), Vec<String>> = HashMap::new();
+    for p in &d.policies {
+        for t in &p.tasks {
+            let mut units = t.instance_units.clone();
+            units.sort_by_key(|u| registry.place(u));
+            units.dedup();
+            tasks.insert((p.id.clone(), t.id.clone()), units);
+        }
+    }
+    Catalog { registry, tasks }
+}
+
+/// Checks the index read-only. Returns how many files it is behind (new, changed or
+/// removed since it was brought up to date), or `None` when it was made by another version
+/// of govtrack (the next command rebuilds it).
+fn check_index(
+    db: &Path,
+    disk: &HashMap<String, OnDisk>,
+    defs: Option<&Definitions>,
+    problems: &mut Vec<Diagnostic>,
+) -> Result<Option<usize>> {
+    let shown = db.display().to_string();
+    let damaged = |what: String| {
+        Diagnostic::file(&shown, 1, what)
+            .help("delete the index: it is rebuilt from the files, which hold everything")
+    };
+    let conn = open_read_only(db)?;
+    let check: String = conn
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .unwrap_or_else(|e| e.to_string());
+    if check != "ok" {
+        problems.push(damaged(format!("the index is damaged: {check}")));
+        return Ok(Some(0));
+    }
+    let version: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+            r.get(0)
+        })
+        .optional()
+        .unwrap_or(None);
+    if version != Some(schema::VERSION.to_string()) {
+        return Ok(None);
+    }
+
+    let mut behind = 0;
+    let mut defs_current = true;
+    let mut seen = std::collections::HashSet::new();
+    let mut stmt = conn.prepare(
+        "SELECT f.path, f.kind, f.hash, f.events, f.observations,
+                (SELECT count(*) FROM events e WHERE e.file = f.id),
+                (SELECT count(*) FROM observations o WHERE o.file = f.id)
+         FROM files f",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let path: String = r.get(0)?;
+        let Some(on_disk) = disk.get(&path) else {
+            behind += 1;
+            defs_current &= r.get_ref(1)?.as_str()? != "definitions";
+            continue;
+        };
+        seen.insert(path.clone());
+        if r.get::<_, Vec<u8>>(2)? != on_disk.hash {
+            behind += 1;
+            defs_current &= r.get_ref(1)?.as_str()? != "definitions";
+            continue;
+        }
+        let (noted, held): ((i64, i64), (i64, i64)) =
+            ((r.get(3)?, r.get(4)?), (r.get(5)?, r.get(6)?));
+        if let Some(file) = on_disk.rows
+            && (noted != file || held != file)
+        {
+            problems.push(damaged(format!(
+                "the index does not match {path}: the file has {} events and {} observations, \
+                 the index holds {} and {}",
+                file.0, file.1, held.0, held.1
+            )));
+        }
+    }
+    for (path, f) in disk {
+        if !seen.contains(path) {
+            behind += 1;
+            defs_current &= !f.definitions;
+        }
+    }
+
+    // With every manifest as the index last read it, the index holds what they define.
+    if let Some(d) = defs.filter(|_| defs_current) {
+        let count = |table: &str| -> Result<i64> {
+            Ok(conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
+        };
+        let tasks = d.policies.iter().map(|p| p.tasks.len()).sum::<usize>();
+        for (table, want) in [
+            ("units", d.units.len()),
+            ("policies", d.policies.len()),
+            ("tasks", tasks),
+        ] {
+            let held = count(table)?;
+            if held != want as i64 {
+                problems.push(damaged(format!(
+                    "the index does not match the manifests: they define {want} {table}, the index holds {held}"
+                )));
+            }
+        }
+    }
+    Ok(Some(behind))
+}
+
+/// Opens the index without writing a byte. Reading a database in WAL mode creates its
+/// `-wal` and `-shm` files; when there is no `-wal` (no writer open, everything
+/// checkpointed) the file alone is the whole index and is opened as immutable, which
+/// creates nothing. Otherwise those files exist already and a read-only connection reads
+/// what a writer has committed.
+fn open_read_only(db: &Path) -> rusqlite::Result<Connection> {
+    let wal = db.with_file_name(format!(
+        "{}-wal",
+        db.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    if wal.exists() {
+        return Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY);
+    }
+    let path = db.to_string_lossy();
+    let mut uri = String::from("file:");
+    for c in path.chars() {
+        match c {
+            '%' => uri += "%25",
+            '?' => uri += "%3f",
+            '#' => uri += "%23",
+            c => uri.push(c),
+        }
+    }
+    uri += "?immutable=1";
+    Connection::open_with_flags(
+        uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI,
+    )
+}

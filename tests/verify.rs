@@ -1,0 +1,200 @@
+//! `govtrack verify` checks everything and changes nothing: not the files, not the index.
+
+mod common;
+
+use assert_cmd::Command;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+fn govtrack(dir: &Path, args: &[&str]) -> std::process::Output {
+    let mut cmd = Command::cargo_bin("govtrack").unwrap();
+    common::english(&mut cmd)
+        .arg("--workspace")
+        .arg(dir)
+        .args(args)
+        .env_remove("GOVTRACK_DB")
+        .env("NO_COLOR", "1")
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap()
+}
+
+fn run(dir: &Path, args: &[&str], code: i32) -> (String, String) {
+    let out = govtrack(dir, args);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "govtrack {args:?}\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    (stdout, stderr)
+}
+
+/// Every file below `dir` (the index included) with its bytes.
+fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                out.insert(rel, fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn index(dir: &Path) -> std::path::PathBuf {
+    dir.join(".govtrack/index.sqlite")
+}
+
+#[test]
+fn a_sound_workspace_passes_and_nothing_is_written() {
+    let ws = common::workspace("basic");
+    let (out, _) = run(ws.path(), &["verify"], 0);
+    assert!(
+        out.contains("verified 3 definition files and 2 progress files"),
+        "{out}"
+    );
+    assert!(out.contains("no index yet"), "{out}");
+    assert!(
+        !ws.path().join(".govtrack").exists(),
+        "verify made an index"
+    );
+
+    run(ws.path(), &["load"], 0);
+    let before = contents(ws.path());
+    let (out, _) = run(ws.path(), &["verify"], 0);
+    assert!(out.contains("the index matches the files"), "{out}");
+    assert_unchanged(&before, &contents(ws.path()));
+}
+
+/// Names the files that differ, not their bytes.
+fn assert_unchanged(before: &BTreeMap<String, Vec<u8>>, after: &BTreeMap<String, Vec<u8>>) {
+    let differ: Vec<&String> = before
+        .keys()
+        .chain(after.keys())
+        .filter(|k| before.get(*k) != after.get(*k))
+        .collect();
+    assert!(differ.is_empty(), "verify changed {differ:?}");
+}
+
+#[test]
+fn an_index_behind_the_files_is_no_problem() {
+    let ws = common::workspace("basic");
+    run(ws.path(), &["load"], 0);
+    let events = ws.path().join("progress/events.csv");
+    let mut text = fs::read_to_string(&events).unwrap();
+    text += "plan,t2,,2024-06-01,in_progress,,\n";
+    fs::write(&events, text).unwrap();
+    let (out, _) = run(ws.path(), &["verify"], 0);
+    assert!(out.contains("the index is behind 1 files"), "{out}");
+}
+
+#[test]
+fn progress_about_a_task_no_longer_defined_is_listed_and_kept() {
+    let ws = common::workspace("basic");
+    run(ws.path(), &["load"], 0);
+    let plan = ws.path().join("policies/plan.toml");
+    let text = fs::read_to_string(&plan).unwrap();
+    // The task is renamed, and the target that names it follows; the events do not.
+    fs::write(&plan, text.replace("\"t1\"", "\"t1-renamed\"")).unwrap();
+    let before = contents(ws.path());
+    let (_, err) = run(ws.path(), &["verify"], 2);
+    // Both events of t1, by file and line, with the column of the task.
+    assert!(
+        err.contains("progress/events.csv:2:6: policy `plan` has no task `t1`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("progress/events.csv:3:6: policy `plan` has no task `t1`"),
+        "{err}"
+    );
+    assert!(err.contains("2 problems"), "{err}");
+    assert_unchanged(&before, &contents(ws.path()));
+}
+
+#[test]
+fn an_index_that_does_not_hold_a_files_rows_is_reported() {
+    let ws = common::workspace("basic");
+    run(ws.path(), &["load"], 0);
+    let conn = rusqlite::Connection::open(index(ws.path())).unwrap();
+    conn.execute(
+        "DELETE FROM observations WHERE file =
+             (SELECT id FROM files WHERE path = 'progress/observations.csv') AND unit = 'xm-huli'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let (_, err) = run(ws.path(), &["verify"], 2);
+    assert!(
+        err.contains(
+            "the index does not match progress/observations.csv: the file has 0 events and 2 \
+             observations, the index holds 0 and 1"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("help: delete the index"), "{err}");
+}
+
+#[test]
+fn a_damaged_index_is_reported() {
+    let ws = common::workspace("basic");
+    run(ws.path(), &["load"], 0);
+    for side in ["-wal", "-shm"] {
+        let _ = fs::remove_file(format!("{}{side}", index(ws.path()).display()));
+    }
+    fs::write(index(ws.path()), b"not a database at all, but a few words").unwrap();
+    let (_, err) = run(ws.path(), &["verify"], 2);
+    assert!(err.contains("the index is damaged"), "{err}");
+}
+
+#[test]
+fn a_moved_workspace_keeps_its_index_which_holds_no_absolute_path() {
+    let ws = common::workspace("basic");
+    run(ws.path(), &["load"], 0);
+    let moved = tempfile::TempDir::new().unwrap();
+    let to = moved.path().join("elsewhere");
+    fs::rename(ws.path(), &to).unwrap();
+    let (out, _) = run(&to, &["verify"], 0);
+    assert!(out.contains("the index matches the files"), "{out}");
+    let (out, _) = run(&to, &["load"], 0);
+    assert!(
+        out.starts_with("0 changed, 0 removed, 5 unchanged"),
+        "{out}"
+    );
+
+    // No text in any table names a place on this machine.
+    let conn = rusqlite::Connection::open(index(&to)).unwrap();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let mut texts = 0;
+    for t in &tables {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
+        let n = stmt.column_count();
+        let mut rows = stmt.query([]).unwrap();
+        while let Some(r) = rows.next().unwrap() {
+            for i in 0..n {
+                if let Ok(s) = r.get_ref(i).unwrap().as_str() {
+                    texts += 1;
+                    assert!(!s.starts_with('/') && !s.contains(".tmp"), "{t}: {s}");
+                }
+            }
+        }
+    }
+    assert!(texts > 50, "only {texts} texts read");
+}
