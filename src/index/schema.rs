@@ -1,7 +1,7 @@
 //! The index's tables. The index is derived from the workspace files and can be rebuilt
 //! at any time, so a change of schema simply bumps `VERSION` and rebuilds.
 
-pub const VERSION: i64 = 6;
+pub const VERSION: i64 = 7;
 
 /// The indexes of the progress tables, dropped and rebuilt around a bulk load. The date
 /// index serves "the figures as they stood on a date" early in the history (trend starts).
@@ -91,6 +91,7 @@ CREATE TABLE target_units(
     policy TEXT NOT NULL, target TEXT NOT NULL, unit TEXT NOT NULL, min REAL, max REAL
 );
 CREATE INDEX target_units_target ON target_units(policy, target);
+CREATE INDEX target_units_unit ON target_units(unit);
 -- `instance` is the id of the instance the event is about, found when the event is loaded
 -- and again whenever the definitions (and so the ids) change; NULL while it refers to
 -- nothing defined.

@@ -497,8 +497,11 @@ impl Snapshot {
                     params.push((":policy", &policy));
                     params.push((":target", &id));
                     conn.prepare_cached(&format!(
+                        // Found by unit: `+` keeps SQLite from reading the target's
+                        // rows for the whole province instead.
                         "{SUBTREES} SELECT unit, min, max FROM target_units
-                         WHERE policy = :policy AND target = :target AND unit IN scope"
+                         WHERE +policy = :policy AND +target = :target AND unit IN scope
+                         ORDER BY rowid"
                     ))?
                     .query_map(params.as_slice(), unit_row)?
                     .collect::<rusqlite::Result<_>>()?
