@@ -2,12 +2,15 @@
 //! scope such as 各区 out into the units it means.
 
 use crate::model::{Level, Metric, Scope, Unit};
+use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 
 pub struct Registry {
     units: Vec<Unit>,
     by_id: HashMap<String, usize>,
-    by_name: HashMap<String, Vec<usize>>,
+    /// Built on the first lookup by name: most commands never make one, and a province has
+    /// 27,000 names.
+    by_name: OnceCell<HashMap<String, Vec<usize>>>,
     children: Vec<Vec<usize>>,
     metrics: HashMap<String, Metric>,
 }
@@ -25,10 +28,8 @@ impl Registry {
     /// keeps the first (validation reports both).
     pub fn new(units: Vec<Unit>, metrics: Vec<Metric>) -> Registry {
         let mut by_id = HashMap::new();
-        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, u) in units.iter().enumerate() {
             by_id.entry(u.id.clone()).or_insert(i);
-            by_name.entry(u.name.clone()).or_default().push(i);
         }
         let mut children = vec![Vec::new(); units.len()];
         for (i, u) in units.iter().enumerate() {
@@ -42,7 +43,7 @@ impl Registry {
         Registry {
             units,
             by_id,
-            by_name,
+            by_name: OnceCell::new(),
             children,
             metrics,
         }
@@ -90,7 +91,14 @@ impl Registry {
         if let Some(u) = self.unit(reference) {
             return Ok(u);
         }
-        match self.by_name.get(reference).map(Vec::as_slice) {
+        let by_name = self.by_name.get_or_init(|| {
+            let mut m: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, u) in self.units.iter().enumerate() {
+                m.entry(u.name.clone()).or_default().push(i);
+            }
+            m
+        });
+        match by_name.get(reference).map(Vec::as_slice) {
             Some([i]) => Ok(&self.units[*i]),
             Some(many) => Err(Unresolved::Ambiguous(
                 many.iter().map(|&i| self.units[i].id.clone()).collect(),
