@@ -1005,3 +1005,21 @@ fn crlf_does_not_shift_csv_row_places() {
         "plan,t2,,2024-03-01,finished,起草中,",
     );
 }
+
+#[test]
+fn crlf_problems_at_the_end_of_a_line() {
+    // The missing quote is found at the line's `\r`; the missing column just past the
+    // header's text. Both once made govtrack panic.
+    check_crlf_place(
+        "malformed-toml",
+        "policies/plan.toml",
+        "policies/plan.toml:30:21",
+        "title = \"出台社区工作者管理办法",
+    );
+    check_crlf_place(
+        "csv-missing-column",
+        "progress/observations.csv",
+        "progress/observations.csv:1:25",
+        "metric,unit,value,source",
+    );
+}
