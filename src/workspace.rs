@@ -2,6 +2,7 @@
 //! disposable index lives.
 
 use crate::diag::{BadInput, Diagnostic, Source};
+use crate::parse::toml_error;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use std::path::{Component, Path, PathBuf};
@@ -82,9 +83,11 @@ impl Workspace {
         let config = if path.is_file() {
             let src = read_source(&root, CONFIG_FILE).map_err(|d| BadInput(vec![d]))?;
             let config: Config = toml::from_str(&src.text).map_err(|e| {
-                BadInput(vec![
-                    src.error(e.span().unwrap_or(0..0), e.message().trim().to_string()),
-                ])
+                BadInput(vec![toml_error(
+                    &src,
+                    &e,
+                    "see docs/manifest.md for the settings",
+                )])
             })?;
             let mut bad = Vec::new();
             for p in config.policies.iter().chain([&config.progress]) {
@@ -220,9 +223,15 @@ pub fn source_from_bytes(rel: &str, mut bytes: Vec<u8>) -> Result<Source, Diagno
             let valid = e.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
             let bad = text[valid..].chars().next().map_or(0, char::len_utf8);
+            let help = if rel.ends_with(".csv") {
+                "save it as UTF-8 (in Excel: CSV UTF-8; GBK files must be converted first)"
+            } else {
+                "save it as UTF-8 in your editor (GBK files must be converted first, e.g. with \
+                 iconv -f GBK -t UTF-8)"
+            };
             Err(Source::new(rel, text)
                 .error(valid..valid + bad, "the file is not UTF-8 text")
-                .help("save it as UTF-8 (in Excel: CSV UTF-8; GBK files must be converted first)"))
+                .help(help))
         }
     }
 }

@@ -255,6 +255,78 @@ fn wrong_type() {
 }
 
 #[test]
+fn duplicate_key() {
+    // Task t2 sets `title` on line 30 and again on line 34.
+    let e = load_fails("duplicate-key");
+    let d = error_at(&e, "policies/plan.toml:34:1", &["duplicate key `title`"]);
+    assert_snippet(d, "title = \"出台社区工作者管理暂行办法\"", "title");
+    assert!(d.contains("first set at line 30"), "{d}");
+    assert_help(d, "delete one of the two");
+    assert_problems(&e, 1);
+}
+
+#[test]
+fn manifest_not_utf8() {
+    // The policy's title on line 3 is GBK-encoded: `title = "` is 9 characters.
+    let e = load_fails("manifest-not-utf8");
+    let d = error_at(
+        &e,
+        "policies/plan.toml:3:10",
+        &["the file is not UTF-8 text"],
+    );
+    assert_help(d, "iconv -f GBK -t UTF-8");
+    assert!(!d.contains("Excel"), "{d}");
+    assert_problems(&e, 1);
+}
+
+/// Runs `load` on base with `rel` written as `text`; returns stderr of the rejection.
+fn load_fails_with(rel: &str, text: &str) -> String {
+    let ws = workspace(None);
+    fs::write(ws.path().join(rel), text).unwrap();
+    let mut cmd = govtrack(ws.path(), &["load"]);
+    cmd.timeout(Duration::from_secs(10));
+    let r = run_with(cmd);
+    assert_bad_input(rel, &r);
+    assert_problems(&r.stderr, 1);
+    r.stderr
+}
+
+#[test]
+fn deep_nesting_is_refused_without_overflowing_the_stack() {
+    const DEEP: usize = 10_000;
+    // TOML allows 80 levels; the 81st bracket is the place.
+    let arrays = format!("x = {}{}\n", "[".repeat(DEEP), "]".repeat(DEEP));
+    let e = load_fails_with("policies/deep.toml", &arrays);
+    let d = error_at(&e, "policies/deep.toml:1:85", &["nested too deeply"]);
+    assert_help(d, "docs/manifest.md");
+    // Unclosed, and in a progress file.
+    let e = load_fails_with(
+        "progress/deep.toml",
+        &format!("[[events]]\nnote = {}\n", "[".repeat(DEEP)),
+    );
+    let d = error_at(&e, "progress/deep.toml:2:88", &["nested too deeply"]);
+    assert_help(d, "[[events]] and [[observations]]");
+    // Inline tables: `{a=` is three characters.
+    let tables = format!("x = {}1{}\n", "{a=".repeat(DEEP), "}".repeat(DEEP));
+    let e = load_fails_with("policies/deep.toml", &tables);
+    error_at(&e, "policies/deep.toml:1:245", &["nested too deeply"]);
+    // Dotted keys, as a key and as a table header.
+    let dotted = vec!["a"; DEEP].join(".");
+    let e = load_fails_with("policies/deep.toml", &format!("{dotted} = 1\n"));
+    error_at(&e, "policies/deep.toml:1:1", &["nested too deeply"]);
+    let e = load_fails_with("policies/deep.toml", &format!("[{dotted}]\n"));
+    error_at(&e, "policies/deep.toml:1:1", &["nested too deeply"]);
+    // A header of brackets only is no table name at all.
+    let header = format!("{}a{}\n", "[".repeat(DEEP), "]".repeat(DEEP));
+    let e = load_fails_with("policies/deep.toml", &header);
+    error_at(
+        &e,
+        "policies/deep.toml:1:3",
+        &["unquoted keys cannot be empty"],
+    );
+}
+
+#[test]
 fn invalid_id() {
     let e = load_fails("invalid-id");
     let d = error_at(&e, "policies/plan.toml:28:6", &["`T2` is not a valid id"]);
@@ -905,6 +977,12 @@ fn check_index_untouched(kind: &str, broken: &str) {
 #[test]
 fn bad_definitions_leave_the_index_untouched() {
     check_index_untouched("impossible-date", "policies/plan.toml");
+}
+
+#[test]
+fn unreadable_definitions_leave_the_index_untouched() {
+    check_index_untouched("duplicate-key", "policies/plan.toml");
+    check_index_untouched("manifest-not-utf8", "policies/plan.toml");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! lead unit is defined in a registry file). Every problem is collected with its place;
 //! nothing is returned as valid while any problem remains.
 
-use super::{date_of, deadline_of};
+use super::{date_of, deadline_of, toml_error};
 use crate::diag::{Diagnostic, Source};
 use crate::judge::deadline::parse_month_day;
 use crate::model::{
@@ -302,13 +302,7 @@ pub fn parse_definitions(sources: &[Source]) -> Result<Definitions, Vec<Diagnost
     for src in sources {
         match toml::from_str::<RawFile>(&src.text) {
             Ok(raw) => raws.push((src, raw)),
-            Err(e) => {
-                let span = e.span().unwrap_or(0..0);
-                errors.push(
-                    src.error(span, e.message().trim().to_string())
-                        .help("see docs/manifest.md for the format"),
-                );
-            }
+            Err(e) => errors.push(toml_error(src, &e, "see docs/manifest.md for the format")),
         }
     }
 

@@ -4,7 +4,7 @@
 //! column: observations). Every row is checked against the catalogue of known units,
 //! metrics and task instances; a file with any bad row is rejected whole.
 
-use super::day;
+use super::{day, toml_error};
 use crate::diag::{Diagnostic, Source};
 use crate::model::Progress;
 use crate::registry::{Registry, Unresolved};
@@ -260,10 +260,11 @@ fn toml_rows(src: &Source, errors: &mut Vec<Diagnostic>) -> Vec<(bool, Row)> {
     let parsed: TomlProgress = match toml::from_str(&src.text) {
         Ok(p) => p,
         Err(e) => {
-            errors.push(
-                src.error(e.span().unwrap_or(0..0), e.message().trim().to_string())
-                    .help("a progress file holds [[events]] and [[observations]] tables"),
-            );
+            errors.push(toml_error(
+                src,
+                &e,
+                "a progress file holds [[events]] and [[observations]] tables",
+            ));
             return Vec::new();
         }
     };
