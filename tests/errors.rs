@@ -574,6 +574,46 @@ fn impossible_date() {
 }
 
 #[test]
+fn dates_out_of_range() {
+    // TOML dates are checked by the TOML reader, one file each; dates written as strings
+    // by govtrack, all in one run.
+    let e = load_fails("date-out-of-range");
+    error_at(
+        &e,
+        "policies/year.toml:7:19",
+        &["invalid date", "four-digit year"],
+    );
+    error_at(
+        &e,
+        "policies/month.toml:7:19",
+        &["invalid date", "month between 01 and 12"],
+    );
+    error_at(
+        &e,
+        "policies/leap.toml:7:19",
+        &["invalid date", "day between 01 and 28"],
+    );
+    let d = error_at(
+        &e,
+        "policies/plan.toml:25:12",
+        &["`99999-05` is not a date", "four digits"],
+    );
+    assert_snippet(d, "deadline = \"99999-05\"", "\"99999-05\"");
+    error_at(
+        &e,
+        "policies/plan.toml:34:12",
+        &["`2023-02-29` is not a real day", "2023-02 has 28 days"],
+    );
+    let d = error_at(
+        &e,
+        "policies/plan.toml:44:12",
+        &["the year 1800 is out of range (1900–2200)"],
+    );
+    assert_help(d, "\"2025\"");
+    assert_problems(&e, 6);
+}
+
+#[test]
 fn deadline_before_issue() {
     let e = load_fails("deadline-before-issue");
     let d = error_at(
@@ -826,6 +866,33 @@ fn csv_bad_date() {
     );
     assert_help(d, "YYYY-MM-DD");
     assert_problems(&e, 1);
+}
+
+#[test]
+fn csv_dates_out_of_range() {
+    let e = load_fails("csv-date-out-of-range");
+    let d = error_at(
+        &e,
+        "progress/events.csv:2:19",
+        &["`2024-00-20`", "there is no month 0"],
+    );
+    assert_help(d, "YYYY-MM-DD");
+    let d = error_at(
+        &e,
+        "progress/observations.csv:2:29",
+        &["`99999-06-30` is not a date", "four digits"],
+    );
+    assert_snippet(
+        d,
+        "community_workers,xm-siming,99999-06-30,1890,思明区民政局月报",
+        "99999-06-30",
+    );
+    error_at(
+        &e,
+        "progress/observations.csv:3:27",
+        &["`2023-02-29` is not a real day", "2023-02 has 28 days"],
+    );
+    assert_problems(&e, 3);
 }
 
 #[test]
