@@ -910,6 +910,104 @@ fn csv_wrong_field_count() {
 }
 
 #[test]
+fn csv_too_few_fields() {
+    // `plan,t2,,2024-03-01` stops after 4 of 7 fields: the place is just past its end.
+    let e = load_fails("csv-too-few-fields");
+    let d = error_at(
+        &e,
+        "progress/events.csv:3:20",
+        &["this row has 4 fields but the header has 7"],
+    );
+    assert_help(d, "two commas in a row");
+    assert_problems(&e, 1);
+}
+
+#[test]
+fn csv_unclosed_quote() {
+    // The source on line 2 opens a quote that is never closed: line 3 would be lost in it.
+    let e = load_fails("csv-unclosed-quote");
+    let d = error_at(
+        &e,
+        "progress/observations.csv:2:45",
+        &["this quote is never closed"],
+    );
+    assert!(
+        d.contains("the rest of the file was read as one field"),
+        "{d}"
+    );
+    assert_help(d, "close the quote");
+    assert_problems(&e, 1);
+}
+
+#[test]
+fn csv_formula_cells_are_not_numbers() {
+    let e = load_fails("csv-formula");
+    let d = error_at(
+        &e,
+        "progress/observations.csv:2:40",
+        &["`=1+1` is not a number"],
+    );
+    assert_snippet(
+        d,
+        "community_workers,xm-siming,2024-06-30,=1+1,思明区民政局月报",
+        "=1+1",
+    );
+    assert_help(d, "spreadsheet formula");
+    let d = error_at(
+        &e,
+        "progress/observations.csv:3:38",
+        &["`+cmd|' /C calc'!A0` is not a number"],
+    );
+    assert_help(d, "spreadsheet formula");
+    assert_problems(&e, 2);
+}
+
+#[test]
+fn a_formula_in_a_note_is_kept_as_text_and_neutralised_in_csv() {
+    let ws = workspace(None);
+    let events = ws.path().join("progress/events.csv");
+    let text = fs::read_to_string(&events)
+        .unwrap()
+        .replace("起草中", "=1+1");
+    fs::write(&events, text).unwrap();
+    // t2 was due on 2024-06-30 and is still in progress, with its note.
+    let args = ["overdue", "--as-of", "2024-07-01", "--format"];
+    let json = run(ws.path(), &[&args[..], &["json"]].concat());
+    assert_eq!(json.code, Some(1), "{}", json.stderr);
+    assert!(
+        json.stdout.contains("\"note\": \"=1+1\""),
+        "{}",
+        json.stdout
+    );
+    let csv = run(ws.path(), &[&args[..], &["csv"]].concat());
+    assert_eq!(csv.code, Some(1), "{}", csv.stderr);
+    let row = csv.stdout.lines().find(|l| l.starts_with("plan,t2,"));
+    assert!(
+        row.is_some_and(|r| r.ends_with(",in_progress,'=1+1")),
+        "{}",
+        csv.stdout
+    );
+}
+
+#[test]
+fn negative_population_observed() {
+    // `population,xm-huli,2024-06-30,` is 30 characters.
+    let e = load_fails("negative-population-observed");
+    let d = error_at(
+        &e,
+        "progress/observations.csv:4:31",
+        &["a population cannot be negative"],
+    );
+    assert_snippet(
+        d,
+        "population,xm-huli,2024-06-30,-1036974,湖里区统计局",
+        "-1036974",
+    );
+    assert_help(d, "常住人口");
+    assert_problems(&e, 1);
+}
+
+#[test]
 fn progress_not_utf8() {
     // The note on line 3 is GBK-encoded.
     let e = load_fails("progress-not-utf8");
@@ -1055,6 +1153,8 @@ fn unreadable_definitions_leave_the_index_untouched() {
 #[test]
 fn bad_progress_leaves_the_index_untouched() {
     check_index_untouched("csv-bad-status", "progress/events.csv");
+    check_index_untouched("csv-unclosed-quote", "progress/observations.csv");
+    check_index_untouched("csv-formula", "progress/observations.csv");
 }
 
 // ---------------------------------------------------------------------------------------
