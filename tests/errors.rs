@@ -1162,43 +1162,87 @@ fn bad_progress_leaves_the_index_untouched() {
 
 /// Rewrites a workspace file with CRLF line endings and a UTF-8 BOM.
 fn to_crlf_with_bom(dir: &Path, rel: &str) {
+    rewrite(dir, rel, true, true);
+}
+
+/// Rewrites a workspace file with CRLF line endings, a UTF-8 BOM, or both.
+fn rewrite(dir: &Path, rel: &str, crlf: bool, bom: bool) {
     let path = dir.join(rel);
-    let text = fs::read_to_string(&path).unwrap();
+    let mut text = fs::read_to_string(&path).unwrap();
     assert!(!text.contains('\r'));
-    fs::write(&path, format!("\u{feff}{}", text.replace('\n', "\r\n"))).unwrap();
+    if crlf {
+        text = text.replace('\n', "\r\n");
+    }
+    if bom {
+        text.insert(0, '\u{feff}');
+    }
+    fs::write(&path, text).unwrap();
+}
+
+/// Base with a settings file and a progress file in TOML, so that every kind of file is
+/// rewritten.
+fn workspace_of_every_kind() -> TempDir {
+    let ws = workspace(None);
+    fs::write(
+        ws.path().join("govtrack.toml"),
+        "progress = \"progress\"\ndue_soon_days = 30\n",
+    )
+    .unwrap();
+    fs::write(
+        ws.path().join("progress/more.toml"),
+        "[[events]]\npolicy = \"plan\"\ntask = \"t2\"\ndate = 2024-04-01\n\
+         status = \"in_progress\"\nnote = \"征求意见\"\n",
+    )
+    .unwrap();
+    ws
 }
 
 #[test]
 fn crlf_and_bom_are_accepted() {
-    let plain = workspace(None);
-    let windows = workspace(None);
-    for rel in [
-        "policies/plan.toml",
-        "policies/units.toml",
-        "progress/events.csv",
-        "progress/observations.csv",
-    ] {
-        to_crlf_with_bom(windows.path(), rel);
-    }
-    let r = run(windows.path(), &["load"]);
-    assert_eq!(r.code, Some(0), "{}", r.stderr);
-    assert!(r.stderr.is_empty(), "{}", r.stderr);
-    // The same data is read: notes carry no stray \r, observations all arrive.
-    let status = [
-        "status",
-        "--district",
-        "xm",
-        "--as-of",
-        "2024-06-30",
-        "--format",
-        "json",
+    let plain = workspace_of_every_kind();
+    let reports: [&[&str]; 4] = [
+        &["status", "--district", "xm"],
+        &["status"],
+        &["overdue"],
+        &["gaps"],
     ];
-    let a = run(plain.path(), &status);
-    let b = run(windows.path(), &status);
-    assert_eq!(a.code, Some(0), "{}", a.stderr);
-    assert_eq!(b.code, Some(0), "{}", b.stderr);
-    assert!(a.stdout.contains("\"note\": \"起草中\""), "{}", a.stdout);
-    assert_eq!(a.stdout, b.stdout);
+    let report = |dir: &Path, args: &[&str]| {
+        let all = [args, &["--as-of", "2024-06-30", "--format", "json"]].concat();
+        let r = run(dir, &all);
+        assert!(r.code == Some(0) || r.code == Some(1), "{}", r.stderr);
+        r.stdout
+    };
+    let expected: Vec<String> = reports.iter().map(|a| report(plain.path(), a)).collect();
+    assert!(
+        expected[0].contains("\"note\": \"征求意见\""),
+        "{}",
+        expected[0]
+    );
+    for (crlf, bom) in [(true, true), (true, false), (false, true)] {
+        let windows = workspace_of_every_kind();
+        for rel in [
+            "govtrack.toml",
+            "policies/plan.toml",
+            "policies/units.toml",
+            "policies/metrics.toml",
+            "progress/events.csv",
+            "progress/observations.csv",
+            "progress/more.toml",
+        ] {
+            rewrite(windows.path(), rel, crlf, bom);
+        }
+        let r = run(windows.path(), &["load"]);
+        assert_eq!(r.code, Some(0), "crlf {crlf}, bom {bom}: {}", r.stderr);
+        assert!(r.stderr.is_empty(), "{}", r.stderr);
+        // The same data is read: notes carry no stray \r, observations all arrive.
+        for (args, want) in reports.iter().zip(&expected) {
+            assert_eq!(
+                &report(windows.path(), args),
+                want,
+                "{args:?} with crlf {crlf}, bom {bom}"
+            );
+        }
+    }
 }
 
 /// Runs `load` on base + `kind` with `rel` rewritten to CRLF + BOM, and checks that the
