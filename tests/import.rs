@@ -618,3 +618,38 @@ fn a_formula_without_a_saved_value_is_refused_and_a_missing_sheet_named() {
         &["no worksheet `Sheet1`; the worksheets are: 月报"],
     );
 }
+
+#[test]
+fn a_cell_far_from_the_table_is_reported_not_allocated() {
+    use rust_xlsxwriter::Workbook;
+    let ws = Ws::new();
+    // The last cell Excel has, XFD1048576: a worksheet range from A1 to it would be
+    // 17 billion cells.
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["单位", "日期", "社区工作者"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    sheet.write_string(1, 0, "思明区").unwrap();
+    sheet.write_string(1, 1, "2024-06-30").unwrap();
+    sheet.write_number(1, 2, 1900.0).unwrap();
+    sheet.write_string(1_048_575, 16_383, "x").unwrap();
+    book.save(ws.path("returns/far.xlsx")).unwrap();
+    ws.refused(
+        &["returns/far.xlsx"],
+        &["returns/far.xlsx:1048576:16384: row 1048576, column XFD: `x` is in a column without a header"],
+    );
+
+    // Rows filled out from column A to a far cell count against the limit of cells.
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "单位").unwrap();
+    for r in 1..300 {
+        sheet.write_string(r, 16_383, "x").unwrap();
+    }
+    book.save(ws.path("returns/wide.xlsx")).unwrap();
+    ws.refused(
+        &["returns/wide.xlsx"],
+        &["returns/wide.xlsx:1:1: the worksheet `Sheet1` has more than 4 million cells"],
+    );
+}
