@@ -620,6 +620,60 @@ fn a_formula_without_a_saved_value_is_refused_and_a_missing_sheet_named() {
 }
 
 #[test]
+fn formulas_in_a_csv_are_not_numbers() {
+    let ws = Ws::new();
+    let file = ws.write(
+        "returns/r.csv",
+        "单位,指标,日期,数值\n思明区,社区工作者,2024-06-30,=1+1\n湖里区,社区工作者,2024-06-30,+cmd|' /C calc'!A0\n",
+    );
+    ws.refused(
+        &[&file],
+        &[
+            "returns/r.csv:2:4: row 2, column 数值 (D): `=1+1` is not a number",
+            "returns/r.csv:3:4: row 3, column 数值 (D): `+cmd|' /C calc'!A0` is not a number",
+            "help: this looks like a spreadsheet formula",
+            "2 problems in returns/r.csv; nothing was imported",
+        ],
+    );
+}
+
+#[test]
+fn dates_and_figures_out_of_range_are_refused() {
+    use X::*;
+    let ws = Ws::new();
+    let file = ws.write(
+        "returns/r.csv",
+        &format!(
+            "单位,指标,日期,数值\n思明区,社区工作者,99999-06-30,1900\n湖里区,社区工作者,2023-02-29,300\n\
+             xm,社区工作者,2024-06-30,1{}\n",
+            "0".repeat(400)
+        ),
+    );
+    ws.refused(
+        &[&file],
+        &[
+            "returns/r.csv:2:3: row 2, column 日期 (C): `99999-06-30` is not a date",
+            "returns/r.csv:3:3: row 3, column 日期 (C): `2023-02-29` is not a real day: 2023-02 has 28 days",
+            "returns/r.csv:4:4: row 4, column 数值 (D): `10000",
+            "is too large a number",
+        ],
+    );
+    // An Excel date cell is held to the same years as a date written out.
+    xlsx(
+        &ws.path("returns/r.xlsx"),
+        "Sheet1",
+        &[
+            vec![S("单位"), S("指标"), S("日期"), S("数值")],
+            vec![S("思明区"), S("社区工作者"), D(9999, 12, 31), N(1900.0)],
+        ],
+    );
+    ws.refused(
+        &["returns/r.xlsx"],
+        &["returns/r.xlsx:2:3: row 2, column 日期 (C): `9999-12-31`: the year 9999 is out of range (1900–2200)"],
+    );
+}
+
+#[test]
 fn a_cell_far_from_the_table_is_reported_not_allocated() {
     use rust_xlsxwriter::Workbook;
     let ws = Ws::new();

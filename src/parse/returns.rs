@@ -776,7 +776,8 @@ fn value_of(c: &Cell) -> Result<f64, CellError> {
     }
     match c {
         Cell::Number(x) if *x < 0.0 => Err(negative(&x.to_string())),
-        Cell::Number(x) => Ok(*x),
+        Cell::Number(x) if x.is_finite() => Ok(*x),
+        Cell::Number(x) => Err((format!("`{x}` is not a number"), VALUE_HELP.into())),
         Cell::Text(t) => value_text(trim(t)),
         Cell::Date(d) => Err((
             format!("`{d}` is a date, not a number"),
@@ -816,9 +817,13 @@ fn grouped_number(s: &str) -> bool {
 
 fn value_text(t: &str) -> Result<f64, CellError> {
     if plain_number(t) {
-        return t
-            .parse::<f64>()
-            .map_err(|_| (format!("`{t}` is not a number"), VALUE_HELP.into()));
+        return match t.parse::<f64>() {
+            Ok(x) if x.is_finite() => Ok(x),
+            _ => Err((
+                format!("`{t}` is too large a number"),
+                "check the figure: it has more digits than any count".into(),
+            )),
+        };
     }
     if let Some(rest) = t.strip_prefix(['-', '\u{2212}', '\u{FF0D}'])
         && (plain_number(trim(rest)) || grouped_number(trim(rest)))
@@ -851,7 +856,12 @@ fn value_text(t: &str) -> Result<f64, CellError> {
             format!("write {half} with ordinary digits"),
         ));
     }
-    Err((format!("`{t}` is not a number"), VALUE_HELP.into()))
+    let help = if t.starts_with(['=', '+', '@']) {
+        "this looks like a spreadsheet formula: write its result in digits instead"
+    } else {
+        VALUE_HELP
+    };
+    Err((format!("`{t}` is not a number"), help.into()))
 }
 
 fn date_of(c: &Cell) -> Result<NaiveDate, CellError> {
@@ -859,7 +869,8 @@ fn date_of(c: &Cell) -> Result<NaiveDate, CellError> {
         return Err(e);
     }
     match c {
-        Cell::Date(d) => Ok(*d),
+        // The same years as a date written out (Excel's own run from 1900 to 9999).
+        Cell::Date(d) => date_text(&d.to_string()),
         Cell::Text(t) => date_text(trim(t)),
         Cell::Number(x) => Err((format!("`{x}` is a number, not a date"), DATE_HELP.into())),
         other => Err((format!("`{}` is not a date", show(other)), DATE_HELP.into())),
