@@ -212,7 +212,37 @@ pub fn read_source(root: &Path, rel: &str) -> Result<Source, Diagnostic> {
     source_from_bytes(rel, bytes)
 }
 
+/// The largest file govtrack reads. A province's registry is some 4 MiB and a district's
+/// monthly figures a few hundred KiB; reading a file takes about twelve times its size in
+/// memory, so this keeps a stray export or dump from exhausting it.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// The problem with a file of `size` bytes, if it is too large to read.
+pub fn too_large(rel: &str, size: u64) -> Option<Diagnostic> {
+    if size <= MAX_FILE_BYTES {
+        return None;
+    }
+    Some(
+        Diagnostic::file(
+            rel,
+            1,
+            format!(
+                "the file is {:.1} MiB; govtrack reads files of up to {} MiB",
+                size as f64 / f64::from(1 << 20),
+                MAX_FILE_BYTES >> 20
+            ),
+        )
+        .help(
+            "split it into several files, all read alike: the registry one per city, say, \
+             and progress one per month or per return",
+        ),
+    )
+}
+
 pub fn source_from_bytes(rel: &str, mut bytes: Vec<u8>) -> Result<Source, Diagnostic> {
+    if let Some(d) = too_large(rel, bytes.len() as u64) {
+        return Err(d);
+    }
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         bytes.drain(..3);
     }

@@ -1041,6 +1041,80 @@ fn progress_toml_unknown_field() {
 }
 
 // ---------------------------------------------------------------------------------------
+// Large files.
+
+/// Pads a workspace file past the 64 MiB that govtrack reads (with zeros, quickly).
+fn past_the_limit(dir: &Path, rel: &str) {
+    fs::File::options()
+        .write(true)
+        .open(dir.join(rel))
+        .unwrap()
+        .set_len((64 << 20) + 1)
+        .unwrap();
+}
+
+#[test]
+fn files_over_the_size_limit_are_refused() {
+    let ws = workspace(None);
+    past_the_limit(ws.path(), "policies/plan.toml");
+    past_the_limit(ws.path(), "progress/observations.csv");
+    let r = run(ws.path(), &["load"]);
+    assert_bad_input("too large", &r);
+    let d = error_at(
+        &r.stderr,
+        "policies/plan.toml:1:1",
+        &["the file is 64.0 MiB; govtrack reads files of up to 64 MiB"],
+    );
+    assert_help(d, "the registry one per city");
+    // The progress file is checked on its own although the definitions failed.
+    let d = error_at(
+        &r.stderr,
+        "progress/observations.csv:1:1",
+        &["the file is 64.0 MiB"],
+    );
+    assert_help(d, "one per month or per return");
+    assert_problems(&r.stderr, 2);
+    check_index_untouched_by(
+        "too large",
+        |dir| past_the_limit(dir, "progress/events.csv"),
+        "progress/events.csv",
+    );
+}
+
+#[test]
+fn a_large_valid_progress_file_loads() {
+    // 50,000 rows, 3.4 MB: a large district's history, well under the limit.
+    let ws = workspace(None);
+    let mut text = String::from("metric,unit,date,value,source\n");
+    let start = chrono::NaiveDate::from_ymd_opt(1950, 1, 1).unwrap();
+    for i in 0..50_000 {
+        let unit = if i % 2 == 0 { "xm-siming" } else { "xm-huli" };
+        let date = start + chrono::Days::new(i / 2);
+        text += &format!(
+            "community_workers,{unit},{date},{},思明区民政局月报\n",
+            1000 + i % 500
+        );
+    }
+    fs::write(ws.path().join("progress/history.csv"), text).unwrap();
+    let r = run(ws.path(), &["load"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stdout.contains("50005 observations"), "{}", r.stdout);
+}
+
+#[test]
+fn a_problem_on_a_very_long_line_is_shown_cut_short() {
+    // One line of a million characters, its string never closed.
+    let long = format!("title = \"{}\n", "很".repeat(1_000_000));
+    let e = load_fails_with("policies/long.toml", &long);
+    error_at(
+        &e,
+        "policies/long.toml:1:1000010",
+        &["invalid basic string"],
+    );
+    assert!(e.len() < 4_000, "{} bytes of diagnostics", e.len());
+}
+
+// ---------------------------------------------------------------------------------------
 // The workspace configuration.
 
 #[test]
@@ -1104,6 +1178,11 @@ fn multiple_errors_in_definitions_and_progress() {
 
 /// Loads base, breaks it with `kind`, and checks that the index still holds base.
 fn check_index_untouched(kind: &str, broken: &str) {
+    check_index_untouched_by(kind, |dir| overlay(dir, kind), broken);
+}
+
+/// Loads base, breaks it with `break_it`, and checks that the index still holds base.
+fn check_index_untouched_by(kind: &str, break_it: impl Fn(&Path), broken: &str) {
     let ws = workspace(None);
     let dir = ws.path();
     let overdue = ["overdue", "--as-of", "2024-06-30", "--format", "json"];
@@ -1118,7 +1197,7 @@ fn check_index_untouched(kind: &str, broken: &str) {
         before.stdout
     );
 
-    overlay(dir, kind);
+    break_it(dir);
     let r = run(dir, &["load"]);
     assert_bad_input(kind, &r);
     // The files are still bad: every command refuses them, none reports from old data.

@@ -707,3 +707,22 @@ fn a_cell_far_from_the_table_is_reported_not_allocated() {
         &["returns/wide.xlsx:1:1: the worksheet `Sheet1` has more than 4 million cells"],
     );
 }
+
+#[test]
+fn a_file_over_the_size_limit_is_refused_unread() {
+    let ws = Ws::new();
+    let file = ws.write("returns/big.csv", "单位,指标,日期,数值\n");
+    std::fs::File::options()
+        .write(true)
+        .open(ws.path(&file))
+        .unwrap()
+        .set_len((64 << 20) + 1)
+        .unwrap();
+    ws.refused(
+        &[&file],
+        &[
+            "returns/big.csv:1:1: the file is 64.0 MiB; govtrack reads files of up to 64 MiB",
+            "help: split it into several returns",
+        ],
+    );
+}
