@@ -639,6 +639,25 @@ fn min_above_max() {
 }
 
 #[test]
+fn not_a_finite_number() {
+    // TOML allows inf and nan; no figure of a target can be either.
+    let e = load_fails("not-a-finite-number");
+    let d = error_at(
+        &e,
+        "policies/plan.toml:40:40",
+        &["the scale must be a positive number"],
+    );
+    assert_snippet(d, "per = { metric = \"population\", scale = inf }", "inf");
+    let d = error_at(
+        &e,
+        "policies/plan.toml:45:22",
+        &["the baseline must be a finite number"],
+    );
+    assert_snippet(d, "baseline = { value = nan, date = 2023-06-01 }", "nan");
+    assert_problems(&e, 2);
+}
+
+#[test]
 fn negative_population() {
     let e = load_fails("negative-population");
     let d = error_at(
