@@ -726,3 +726,20 @@ fn a_file_over_the_size_limit_is_refused_unread() {
         ],
     );
 }
+
+#[test]
+fn a_quote_never_closed_is_refused_instead_of_swallowing_rows() {
+    let ws = Ws::new();
+    // Without the check, 湖里区's row was read as part of 思明区's note and lost.
+    let file = ws.write(
+        "returns/r.csv",
+        "单位,指标,日期,数值,备注\n思明区,社区工作者,2024-06-30,1900,\"月报\n湖里区,社区工作者,2024-06-30,250,\n",
+    );
+    ws.refused(
+        &[&file],
+        &[
+            "returns/r.csv:2:5: row 2, column E: this quote is never closed, so the rest of the file was read as one field",
+            "help: close the quote",
+        ],
+    );
+}

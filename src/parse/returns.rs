@@ -1005,6 +1005,30 @@ pub fn read_csv(path: &str, mut bytes: Vec<u8>) -> Result<Grid, Vec<Diagnostic>>
                         .help("a return holds one row per unit (and metric): split the file"),
                     ]);
                 }
+                // A quote never closed swallows the rest of the file into one field, which
+                // then ends the file exactly as written (a closed one is followed by its
+                // quote): the rows after it would be lost.
+                let last = rec.len().saturating_sub(1);
+                if rec
+                    .get(last)
+                    .is_some_and(|f| f.contains('\n') && text.ends_with(f))
+                {
+                    let mut d = Diagnostic::file(
+                        path,
+                        line,
+                        format!(
+                            "row {line}, column {}: this quote is never closed, so the rest of \
+                             the file was read as one field",
+                            column_letter(last)
+                        ),
+                    );
+                    d.col = last + 1;
+                    errors.push(d.help(
+                        "close the quote, or remove it: quotes are needed only around a field \
+                         with a comma",
+                    ));
+                    continue;
+                }
                 let cells = rec
                     .iter()
                     .map(|f| {
