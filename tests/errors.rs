@@ -755,6 +755,19 @@ fn csv_unknown_column() {
 }
 
 #[test]
+fn csv_column_without_header() {
+    // A comma at the end of every line, as spreadsheets write for a formatted column.
+    let e = load_fails("csv-column-without-header");
+    let d = error_at(
+        &e,
+        "progress/observations.csv:1:31",
+        &["column 6 has no header"],
+    );
+    assert_help(d, "a comma at the end of the header");
+    assert_problems(&e, 1);
+}
+
+#[test]
 fn csv_missing_column() {
     // The header `metric,unit,value,source` (24 characters) lacks `date`: the caret goes
     // just past its end.

@@ -157,7 +157,17 @@ fn csv_rows(src: &Source, errors: &mut Vec<Diagnostic>) -> Vec<(bool, Row)> {
     };
     let mut bad_header = false;
     for (i, c) in columns.iter().enumerate() {
-        if !known.contains(&c.as_str()) {
+        if c.is_empty() {
+            errors.push(
+                src.csv_error(1, i, format!("column {} has no header", i + 1))
+                    .help(format!(
+                        "delete the column (a comma at the end of the header makes one), or \
+                         head it with one of: {}",
+                        known.join(",")
+                    )),
+            );
+            bad_header = true;
+        } else if !known.contains(&c.as_str()) {
             errors.push(
                 src.csv_error(1, i, format!("unknown column `{c}`"))
                     .help(format!("the columns are: {}", known.join(","))),
