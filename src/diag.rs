@@ -45,8 +45,10 @@ impl Source {
             .find('\n')
             .map_or(self.text.len(), |i| line_start + i);
         let line_text = self.text[line_start..line_end].trim_end_matches('\r');
-        let from = start - line_start;
-        let to = (span.end.min(line_start + line_text.len())).max(start) - line_start;
+        // A span may start on the line's ending (a parser reporting a missing quote at the
+        // `\r` of CRLF) or inside a character: mark the nearest place in the shown text.
+        let from = char_boundary(line_text, start - line_start, false);
+        let to = char_boundary(line_text, span.end.saturating_sub(line_start), true).max(from);
         Diagnostic {
             path: self.path.clone(),
             line: line_idx + 1,
@@ -72,6 +74,20 @@ impl Source {
         let span = fields.get(index).cloned().unwrap_or(line_len..line_len);
         self.error(start + span.start..start + span.end, message)
     }
+}
+
+/// `at` moved to the start (or, `forward`, the end) of its character, and to the end of
+/// `s` at most.
+fn char_boundary(s: &str, at: usize, forward: bool) -> usize {
+    let mut at = at.min(s.len());
+    while !s.is_char_boundary(at) {
+        if forward {
+            at += 1;
+        } else {
+            at -= 1;
+        }
+    }
+    at
 }
 
 /// Byte ranges of the fields of one CSV line, honouring double quotes.
@@ -208,6 +224,26 @@ mod tests {
         let d = src.csv_error(2, 3, "not a number");
         assert_eq!((d.line, d.col), (2, 20));
         assert_eq!(&d.line_text[d.span.clone()], "一千二");
+    }
+
+    #[test]
+    fn a_span_on_a_crlf_line_ending_points_past_the_text() {
+        let src = Source::new("a.toml", "a = 1\r\ntitle = \"思明\r\nb = 2\r\n".to_string());
+        let cr = src.text.find("\r\nb").unwrap();
+        for at in [cr, cr + 1] {
+            let d = src.error(at..at + 1, "missing quote");
+            assert_eq!((d.line, d.col), (2, 12), "at {at}");
+            assert_eq!(d.span, 15..15);
+            assert!(d.render(false).contains("a.toml:2:12: missing quote"));
+        }
+    }
+
+    #[test]
+    fn a_span_inside_a_character_marks_the_whole_character() {
+        let src = Source::new("a.toml", "name = \"思明\"\n".to_string());
+        let d = src.error(9..10, "bad");
+        assert_eq!((d.line, d.col), (1, 9));
+        assert_eq!(&d.line_text[d.span.clone()], "思");
     }
 
     #[test]

@@ -2,15 +2,15 @@
 //! scope such as 各区 out into the units it means.
 
 use crate::model::{Level, Metric, Scope, Unit};
-use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
 pub struct Registry {
     units: Vec<Unit>,
     by_id: HashMap<String, usize>,
     /// Built on the first lookup by name: most commands never make one, and a province has
     /// 27,000 names.
-    by_name: OnceCell<HashMap<String, Vec<usize>>>,
+    by_name: OnceLock<HashMap<String, Vec<usize>>>,
     children: Vec<Vec<usize>>,
     metrics: HashMap<String, Metric>,
 }
@@ -43,7 +43,7 @@ impl Registry {
         Registry {
             units,
             by_id,
-            by_name: OnceCell::new(),
+            by_name: OnceLock::new(),
             children,
             metrics,
         }

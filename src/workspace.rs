@@ -2,6 +2,7 @@
 //! disposable index lives.
 
 use crate::diag::{BadInput, Diagnostic, Source};
+use crate::parse::toml_error;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use std::path::{Component, Path, PathBuf};
@@ -82,9 +83,11 @@ impl Workspace {
         let config = if path.is_file() {
             let src = read_source(&root, CONFIG_FILE).map_err(|d| BadInput(vec![d]))?;
             let config: Config = toml::from_str(&src.text).map_err(|e| {
-                BadInput(vec![
-                    src.error(e.span().unwrap_or(0..0), e.message().trim().to_string()),
-                ])
+                BadInput(vec![toml_error(
+                    &src,
+                    &e,
+                    "see docs/manifest.md for the settings",
+                )])
             })?;
             let mut bad = Vec::new();
             for p in config.policies.iter().chain([&config.progress]) {
@@ -209,7 +212,37 @@ pub fn read_source(root: &Path, rel: &str) -> Result<Source, Diagnostic> {
     source_from_bytes(rel, bytes)
 }
 
+/// The largest file govtrack reads. A province's registry is some 4 MiB and a district's
+/// monthly figures a few hundred KiB; reading a file takes about twelve times its size in
+/// memory, so this keeps a stray export or dump from exhausting it.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// The problem with a file of `size` bytes, if it is too large to read.
+pub fn too_large(rel: &str, size: u64) -> Option<Diagnostic> {
+    if size <= MAX_FILE_BYTES {
+        return None;
+    }
+    Some(
+        Diagnostic::file(
+            rel,
+            1,
+            format!(
+                "the file is {:.1} MiB; govtrack reads files of up to {} MiB",
+                size as f64 / f64::from(1 << 20),
+                MAX_FILE_BYTES >> 20
+            ),
+        )
+        .help(
+            "split it into several files, all read alike: the registry one per city, say, \
+             and progress one per month or per return",
+        ),
+    )
+}
+
 pub fn source_from_bytes(rel: &str, mut bytes: Vec<u8>) -> Result<Source, Diagnostic> {
+    if let Some(d) = too_large(rel, bytes.len() as u64) {
+        return Err(d);
+    }
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         bytes.drain(..3);
     }
@@ -220,9 +253,15 @@ pub fn source_from_bytes(rel: &str, mut bytes: Vec<u8>) -> Result<Source, Diagno
             let valid = e.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
             let bad = text[valid..].chars().next().map_or(0, char::len_utf8);
+            let help = if rel.ends_with(".csv") {
+                "save it as UTF-8 (in Excel: CSV UTF-8; GBK files must be converted first)"
+            } else {
+                "save it as UTF-8 in your editor (GBK files must be converted first, e.g. with \
+                 iconv -f GBK -t UTF-8)"
+            };
             Err(Source::new(rel, text)
                 .error(valid..valid + bad, "the file is not UTF-8 text")
-                .help("save it as UTF-8 (in Excel: CSV UTF-8; GBK files must be converted first)"))
+                .help(help))
         }
     }
 }

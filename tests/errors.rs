@@ -255,6 +255,78 @@ fn wrong_type() {
 }
 
 #[test]
+fn duplicate_key() {
+    // Task t2 sets `title` on line 30 and again on line 34.
+    let e = load_fails("duplicate-key");
+    let d = error_at(&e, "policies/plan.toml:34:1", &["duplicate key `title`"]);
+    assert_snippet(d, "title = \"出台社区工作者管理暂行办法\"", "title");
+    assert!(d.contains("first set at line 30"), "{d}");
+    assert_help(d, "delete one of the two");
+    assert_problems(&e, 1);
+}
+
+#[test]
+fn manifest_not_utf8() {
+    // The policy's title on line 3 is GBK-encoded: `title = "` is 9 characters.
+    let e = load_fails("manifest-not-utf8");
+    let d = error_at(
+        &e,
+        "policies/plan.toml:3:10",
+        &["the file is not UTF-8 text"],
+    );
+    assert_help(d, "iconv -f GBK -t UTF-8");
+    assert!(!d.contains("Excel"), "{d}");
+    assert_problems(&e, 1);
+}
+
+/// Runs `load` on base with `rel` written as `text`; returns stderr of the rejection.
+fn load_fails_with(rel: &str, text: &str) -> String {
+    let ws = workspace(None);
+    fs::write(ws.path().join(rel), text).unwrap();
+    let mut cmd = govtrack(ws.path(), &["load"]);
+    cmd.timeout(Duration::from_secs(10));
+    let r = run_with(cmd);
+    assert_bad_input(rel, &r);
+    assert_problems(&r.stderr, 1);
+    r.stderr
+}
+
+#[test]
+fn deep_nesting_is_refused_without_overflowing_the_stack() {
+    const DEEP: usize = 10_000;
+    // TOML allows 80 levels; the 81st bracket is the place.
+    let arrays = format!("x = {}{}\n", "[".repeat(DEEP), "]".repeat(DEEP));
+    let e = load_fails_with("policies/deep.toml", &arrays);
+    let d = error_at(&e, "policies/deep.toml:1:85", &["nested too deeply"]);
+    assert_help(d, "docs/manifest.md");
+    // Unclosed, and in a progress file.
+    let e = load_fails_with(
+        "progress/deep.toml",
+        &format!("[[events]]\nnote = {}\n", "[".repeat(DEEP)),
+    );
+    let d = error_at(&e, "progress/deep.toml:2:88", &["nested too deeply"]);
+    assert_help(d, "[[events]] and [[observations]]");
+    // Inline tables: `{a=` is three characters.
+    let tables = format!("x = {}1{}\n", "{a=".repeat(DEEP), "}".repeat(DEEP));
+    let e = load_fails_with("policies/deep.toml", &tables);
+    error_at(&e, "policies/deep.toml:1:245", &["nested too deeply"]);
+    // Dotted keys, as a key and as a table header.
+    let dotted = vec!["a"; DEEP].join(".");
+    let e = load_fails_with("policies/deep.toml", &format!("{dotted} = 1\n"));
+    error_at(&e, "policies/deep.toml:1:1", &["nested too deeply"]);
+    let e = load_fails_with("policies/deep.toml", &format!("[{dotted}]\n"));
+    error_at(&e, "policies/deep.toml:1:1", &["nested too deeply"]);
+    // A header of brackets only is no table name at all.
+    let header = format!("{}a{}\n", "[".repeat(DEEP), "]".repeat(DEEP));
+    let e = load_fails_with("policies/deep.toml", &header);
+    error_at(
+        &e,
+        "policies/deep.toml:1:3",
+        &["unquoted keys cannot be empty"],
+    );
+}
+
+#[test]
 fn invalid_id() {
     let e = load_fails("invalid-id");
     let d = error_at(&e, "policies/plan.toml:28:6", &["`T2` is not a valid id"]);
@@ -502,6 +574,46 @@ fn impossible_date() {
 }
 
 #[test]
+fn dates_out_of_range() {
+    // TOML dates are checked by the TOML reader, one file each; dates written as strings
+    // by govtrack, all in one run.
+    let e = load_fails("date-out-of-range");
+    error_at(
+        &e,
+        "policies/year.toml:7:19",
+        &["invalid date", "four-digit year"],
+    );
+    error_at(
+        &e,
+        "policies/month.toml:7:19",
+        &["invalid date", "month between 01 and 12"],
+    );
+    error_at(
+        &e,
+        "policies/leap.toml:7:19",
+        &["invalid date", "day between 01 and 28"],
+    );
+    let d = error_at(
+        &e,
+        "policies/plan.toml:25:12",
+        &["`99999-05` is not a date", "four digits"],
+    );
+    assert_snippet(d, "deadline = \"99999-05\"", "\"99999-05\"");
+    error_at(
+        &e,
+        "policies/plan.toml:34:12",
+        &["`2023-02-29` is not a real day", "2023-02 has 28 days"],
+    );
+    let d = error_at(
+        &e,
+        "policies/plan.toml:44:12",
+        &["the year 1800 is out of range (1900–2200)"],
+    );
+    assert_help(d, "\"2025\"");
+    assert_problems(&e, 6);
+}
+
+#[test]
 fn deadline_before_issue() {
     let e = load_fails("deadline-before-issue");
     let d = error_at(
@@ -524,6 +636,25 @@ fn min_above_max() {
     assert!(d.contains("no value can meet this target"), "{d}");
     assert_help(d, "swap them");
     assert_problems(&e, 1);
+}
+
+#[test]
+fn not_a_finite_number() {
+    // TOML allows inf and nan; no figure of a target can be either.
+    let e = load_fails("not-a-finite-number");
+    let d = error_at(
+        &e,
+        "policies/plan.toml:40:40",
+        &["the scale must be a positive number"],
+    );
+    assert_snippet(d, "per = { metric = \"population\", scale = inf }", "inf");
+    let d = error_at(
+        &e,
+        "policies/plan.toml:45:22",
+        &["the baseline must be a finite number"],
+    );
+    assert_snippet(d, "baseline = { value = nan, date = 2023-06-01 }", "nan");
+    assert_problems(&e, 2);
 }
 
 #[test]
@@ -620,6 +751,19 @@ fn csv_unknown_column() {
     );
     assert_snippet(d, "policy,task,unit,date,status,note,evidnce", "evidnce");
     assert_help(d, "policy,task,unit,date,status,note,evidence");
+    assert_problems(&e, 1);
+}
+
+#[test]
+fn csv_column_without_header() {
+    // A comma at the end of every line, as spreadsheets write for a formatted column.
+    let e = load_fails("csv-column-without-header");
+    let d = error_at(
+        &e,
+        "progress/observations.csv:1:31",
+        &["column 6 has no header"],
+    );
+    assert_help(d, "a comma at the end of the header");
     assert_problems(&e, 1);
 }
 
@@ -757,6 +901,33 @@ fn csv_bad_date() {
 }
 
 #[test]
+fn csv_dates_out_of_range() {
+    let e = load_fails("csv-date-out-of-range");
+    let d = error_at(
+        &e,
+        "progress/events.csv:2:19",
+        &["`2024-00-20`", "there is no month 0"],
+    );
+    assert_help(d, "YYYY-MM-DD");
+    let d = error_at(
+        &e,
+        "progress/observations.csv:2:29",
+        &["`99999-06-30` is not a date", "four digits"],
+    );
+    assert_snippet(
+        d,
+        "community_workers,xm-siming,99999-06-30,1890,思明区民政局月报",
+        "99999-06-30",
+    );
+    error_at(
+        &e,
+        "progress/observations.csv:3:27",
+        &["`2023-02-29` is not a real day", "2023-02 has 28 days"],
+    );
+    assert_problems(&e, 3);
+}
+
+#[test]
 fn csv_wrong_field_count() {
     // `起草中,征求意见,` has an unquoted comma: 8 fields for 7 columns. The place is the
     // first field past the header's count: the empty one after the last comma, column 42.
@@ -767,6 +938,104 @@ fn csv_wrong_field_count() {
         &["this row has 8 fields but the header has 7"],
     );
     assert_help(d, "quote a field that contains a comma");
+    assert_problems(&e, 1);
+}
+
+#[test]
+fn csv_too_few_fields() {
+    // `plan,t2,,2024-03-01` stops after 4 of 7 fields: the place is just past its end.
+    let e = load_fails("csv-too-few-fields");
+    let d = error_at(
+        &e,
+        "progress/events.csv:3:20",
+        &["this row has 4 fields but the header has 7"],
+    );
+    assert_help(d, "two commas in a row");
+    assert_problems(&e, 1);
+}
+
+#[test]
+fn csv_unclosed_quote() {
+    // The source on line 2 opens a quote that is never closed: line 3 would be lost in it.
+    let e = load_fails("csv-unclosed-quote");
+    let d = error_at(
+        &e,
+        "progress/observations.csv:2:45",
+        &["this quote is never closed"],
+    );
+    assert!(
+        d.contains("the rest of the file was read as one field"),
+        "{d}"
+    );
+    assert_help(d, "close the quote");
+    assert_problems(&e, 1);
+}
+
+#[test]
+fn csv_formula_cells_are_not_numbers() {
+    let e = load_fails("csv-formula");
+    let d = error_at(
+        &e,
+        "progress/observations.csv:2:40",
+        &["`=1+1` is not a number"],
+    );
+    assert_snippet(
+        d,
+        "community_workers,xm-siming,2024-06-30,=1+1,思明区民政局月报",
+        "=1+1",
+    );
+    assert_help(d, "spreadsheet formula");
+    let d = error_at(
+        &e,
+        "progress/observations.csv:3:38",
+        &["`+cmd|' /C calc'!A0` is not a number"],
+    );
+    assert_help(d, "spreadsheet formula");
+    assert_problems(&e, 2);
+}
+
+#[test]
+fn a_formula_in_a_note_is_kept_as_text_and_neutralised_in_csv() {
+    let ws = workspace(None);
+    let events = ws.path().join("progress/events.csv");
+    let text = fs::read_to_string(&events)
+        .unwrap()
+        .replace("起草中", "=1+1");
+    fs::write(&events, text).unwrap();
+    // t2 was due on 2024-06-30 and is still in progress, with its note.
+    let args = ["overdue", "--as-of", "2024-07-01", "--format"];
+    let json = run(ws.path(), &[&args[..], &["json"]].concat());
+    assert_eq!(json.code, Some(1), "{}", json.stderr);
+    assert!(
+        json.stdout.contains("\"note\": \"=1+1\""),
+        "{}",
+        json.stdout
+    );
+    let csv = run(ws.path(), &[&args[..], &["csv"]].concat());
+    assert_eq!(csv.code, Some(1), "{}", csv.stderr);
+    let row = csv.stdout.lines().find(|l| l.starts_with("plan,t2,"));
+    assert!(
+        row.is_some_and(|r| r.ends_with(",in_progress,'=1+1")),
+        "{}",
+        csv.stdout
+    );
+}
+
+#[test]
+fn negative_population_observed() {
+    // `population,xm-huli,2024-06-30,` is 30 characters.
+    let e = load_fails("negative-population-observed");
+    let d = error_at(
+        &e,
+        "progress/observations.csv:4:31",
+        &["a population cannot be negative"],
+    );
+    assert_snippet(
+        d,
+        "population,xm-huli,2024-06-30,-1036974,湖里区统计局",
+        "-1036974",
+    );
+    assert_help(d, "常住人口");
     assert_problems(&e, 1);
 }
 
@@ -801,6 +1070,80 @@ fn progress_toml_unknown_field() {
     let d = error_at(&e, "progress/more.toml:6:8", &["unknown field `noet`"]);
     assert_help(d, "policy, task, unit, date, status, note, evidence");
     assert_problems(&e, 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// Large files.
+
+/// Pads a workspace file past the 64 MiB that govtrack reads (with zeros, quickly).
+fn past_the_limit(dir: &Path, rel: &str) {
+    fs::File::options()
+        .write(true)
+        .open(dir.join(rel))
+        .unwrap()
+        .set_len((64 << 20) + 1)
+        .unwrap();
+}
+
+#[test]
+fn files_over_the_size_limit_are_refused() {
+    let ws = workspace(None);
+    past_the_limit(ws.path(), "policies/plan.toml");
+    past_the_limit(ws.path(), "progress/observations.csv");
+    let r = run(ws.path(), &["load"]);
+    assert_bad_input("too large", &r);
+    let d = error_at(
+        &r.stderr,
+        "policies/plan.toml:1:1",
+        &["the file is 64.0 MiB; govtrack reads files of up to 64 MiB"],
+    );
+    assert_help(d, "the registry one per city");
+    // The progress file is checked on its own although the definitions failed.
+    let d = error_at(
+        &r.stderr,
+        "progress/observations.csv:1:1",
+        &["the file is 64.0 MiB"],
+    );
+    assert_help(d, "one per month or per return");
+    assert_problems(&r.stderr, 2);
+    check_index_untouched_by(
+        "too large",
+        |dir| past_the_limit(dir, "progress/events.csv"),
+        "progress/events.csv",
+    );
+}
+
+#[test]
+fn a_large_valid_progress_file_loads() {
+    // 50,000 rows, 3.4 MB: a large district's history, well under the limit.
+    let ws = workspace(None);
+    let mut text = String::from("metric,unit,date,value,source\n");
+    let start = chrono::NaiveDate::from_ymd_opt(1950, 1, 1).unwrap();
+    for i in 0..50_000 {
+        let unit = if i % 2 == 0 { "xm-siming" } else { "xm-huli" };
+        let date = start + chrono::Days::new(i / 2);
+        text += &format!(
+            "community_workers,{unit},{date},{},思明区民政局月报\n",
+            1000 + i % 500
+        );
+    }
+    fs::write(ws.path().join("progress/history.csv"), text).unwrap();
+    let r = run(ws.path(), &["load"]);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stdout.contains("50005 observations"), "{}", r.stdout);
+}
+
+#[test]
+fn a_problem_on_a_very_long_line_is_shown_cut_short() {
+    // One line of a million characters, its string never closed.
+    let long = format!("title = \"{}\n", "很".repeat(1_000_000));
+    let e = load_fails_with("policies/long.toml", &long);
+    error_at(
+        &e,
+        "policies/long.toml:1:1000010",
+        &["invalid basic string"],
+    );
+    assert!(e.len() < 4_000, "{} bytes of diagnostics", e.len());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -867,6 +1210,11 @@ fn multiple_errors_in_definitions_and_progress() {
 
 /// Loads base, breaks it with `kind`, and checks that the index still holds base.
 fn check_index_untouched(kind: &str, broken: &str) {
+    check_index_untouched_by(kind, |dir| overlay(dir, kind), broken);
+}
+
+/// Loads base, breaks it with `break_it`, and checks that the index still holds base.
+fn check_index_untouched_by(kind: &str, break_it: impl Fn(&Path), broken: &str) {
     let ws = workspace(None);
     let dir = ws.path();
     let overdue = ["overdue", "--as-of", "2024-06-30", "--format", "json"];
@@ -881,7 +1229,7 @@ fn check_index_untouched(kind: &str, broken: &str) {
         before.stdout
     );
 
-    overlay(dir, kind);
+    break_it(dir);
     let r = run(dir, &["load"]);
     assert_bad_input(kind, &r);
     // The files are still bad: every command refuses them, none reports from old data.
@@ -908,8 +1256,16 @@ fn bad_definitions_leave_the_index_untouched() {
 }
 
 #[test]
+fn unreadable_definitions_leave_the_index_untouched() {
+    check_index_untouched("duplicate-key", "policies/plan.toml");
+    check_index_untouched("manifest-not-utf8", "policies/plan.toml");
+}
+
+#[test]
 fn bad_progress_leaves_the_index_untouched() {
     check_index_untouched("csv-bad-status", "progress/events.csv");
+    check_index_untouched("csv-unclosed-quote", "progress/observations.csv");
+    check_index_untouched("csv-formula", "progress/observations.csv");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -917,43 +1273,87 @@ fn bad_progress_leaves_the_index_untouched() {
 
 /// Rewrites a workspace file with CRLF line endings and a UTF-8 BOM.
 fn to_crlf_with_bom(dir: &Path, rel: &str) {
+    rewrite(dir, rel, true, true);
+}
+
+/// Rewrites a workspace file with CRLF line endings, a UTF-8 BOM, or both.
+fn rewrite(dir: &Path, rel: &str, crlf: bool, bom: bool) {
     let path = dir.join(rel);
-    let text = fs::read_to_string(&path).unwrap();
+    let mut text = fs::read_to_string(&path).unwrap();
     assert!(!text.contains('\r'));
-    fs::write(&path, format!("\u{feff}{}", text.replace('\n', "\r\n"))).unwrap();
+    if crlf {
+        text = text.replace('\n', "\r\n");
+    }
+    if bom {
+        text.insert(0, '\u{feff}');
+    }
+    fs::write(&path, text).unwrap();
+}
+
+/// Base with a settings file and a progress file in TOML, so that every kind of file is
+/// rewritten.
+fn workspace_of_every_kind() -> TempDir {
+    let ws = workspace(None);
+    fs::write(
+        ws.path().join("govtrack.toml"),
+        "progress = \"progress\"\ndue_soon_days = 30\n",
+    )
+    .unwrap();
+    fs::write(
+        ws.path().join("progress/more.toml"),
+        "[[events]]\npolicy = \"plan\"\ntask = \"t2\"\ndate = 2024-04-01\n\
+         status = \"in_progress\"\nnote = \"征求意见\"\n",
+    )
+    .unwrap();
+    ws
 }
 
 #[test]
 fn crlf_and_bom_are_accepted() {
-    let plain = workspace(None);
-    let windows = workspace(None);
-    for rel in [
-        "policies/plan.toml",
-        "policies/units.toml",
-        "progress/events.csv",
-        "progress/observations.csv",
-    ] {
-        to_crlf_with_bom(windows.path(), rel);
-    }
-    let r = run(windows.path(), &["load"]);
-    assert_eq!(r.code, Some(0), "{}", r.stderr);
-    assert!(r.stderr.is_empty(), "{}", r.stderr);
-    // The same data is read: notes carry no stray \r, observations all arrive.
-    let status = [
-        "status",
-        "--district",
-        "xm",
-        "--as-of",
-        "2024-06-30",
-        "--format",
-        "json",
+    let plain = workspace_of_every_kind();
+    let reports: [&[&str]; 4] = [
+        &["status", "--district", "xm"],
+        &["status"],
+        &["overdue"],
+        &["gaps"],
     ];
-    let a = run(plain.path(), &status);
-    let b = run(windows.path(), &status);
-    assert_eq!(a.code, Some(0), "{}", a.stderr);
-    assert_eq!(b.code, Some(0), "{}", b.stderr);
-    assert!(a.stdout.contains("\"note\": \"起草中\""), "{}", a.stdout);
-    assert_eq!(a.stdout, b.stdout);
+    let report = |dir: &Path, args: &[&str]| {
+        let all = [args, &["--as-of", "2024-06-30", "--format", "json"]].concat();
+        let r = run(dir, &all);
+        assert!(r.code == Some(0) || r.code == Some(1), "{}", r.stderr);
+        r.stdout
+    };
+    let expected: Vec<String> = reports.iter().map(|a| report(plain.path(), a)).collect();
+    assert!(
+        expected[0].contains("\"note\": \"征求意见\""),
+        "{}",
+        expected[0]
+    );
+    for (crlf, bom) in [(true, true), (true, false), (false, true)] {
+        let windows = workspace_of_every_kind();
+        for rel in [
+            "govtrack.toml",
+            "policies/plan.toml",
+            "policies/units.toml",
+            "policies/metrics.toml",
+            "progress/events.csv",
+            "progress/observations.csv",
+            "progress/more.toml",
+        ] {
+            rewrite(windows.path(), rel, crlf, bom);
+        }
+        let r = run(windows.path(), &["load"]);
+        assert_eq!(r.code, Some(0), "crlf {crlf}, bom {bom}: {}", r.stderr);
+        assert!(r.stderr.is_empty(), "{}", r.stderr);
+        // The same data is read: notes carry no stray \r, observations all arrive.
+        for (args, want) in reports.iter().zip(&expected) {
+            assert_eq!(
+                &report(windows.path(), args),
+                want,
+                "{args:?} with crlf {crlf}, bom {bom}"
+            );
+        }
+    }
 }
 
 /// Runs `load` on base + `kind` with `rel` rewritten to CRLF + BOM, and checks that the
@@ -1003,5 +1403,23 @@ fn crlf_does_not_shift_csv_row_places() {
         "progress/events.csv",
         "progress/events.csv:3:21",
         "plan,t2,,2024-03-01,finished,起草中,",
+    );
+}
+
+#[test]
+fn crlf_problems_at_the_end_of_a_line() {
+    // The missing quote is found at the line's `\r`; the missing column just past the
+    // header's text. Both once made govtrack panic.
+    check_crlf_place(
+        "malformed-toml",
+        "policies/plan.toml",
+        "policies/plan.toml:30:21",
+        "title = \"出台社区工作者管理办法",
+    );
+    check_crlf_place(
+        "csv-missing-column",
+        "progress/observations.csv",
+        "progress/observations.csv:1:25",
+        "metric,unit,value,source",
     );
 }

@@ -618,3 +618,128 @@ fn a_formula_without_a_saved_value_is_refused_and_a_missing_sheet_named() {
         &["no worksheet `Sheet1`; the worksheets are: 月报"],
     );
 }
+
+#[test]
+fn formulas_in_a_csv_are_not_numbers() {
+    let ws = Ws::new();
+    let file = ws.write(
+        "returns/r.csv",
+        "单位,指标,日期,数值\n思明区,社区工作者,2024-06-30,=1+1\n湖里区,社区工作者,2024-06-30,+cmd|' /C calc'!A0\n",
+    );
+    ws.refused(
+        &[&file],
+        &[
+            "returns/r.csv:2:4: row 2, column 数值 (D): `=1+1` is not a number",
+            "returns/r.csv:3:4: row 3, column 数值 (D): `+cmd|' /C calc'!A0` is not a number",
+            "help: this looks like a spreadsheet formula",
+            "2 problems in returns/r.csv; nothing was imported",
+        ],
+    );
+}
+
+#[test]
+fn dates_and_figures_out_of_range_are_refused() {
+    use X::*;
+    let ws = Ws::new();
+    let file = ws.write(
+        "returns/r.csv",
+        &format!(
+            "单位,指标,日期,数值\n思明区,社区工作者,99999-06-30,1900\n湖里区,社区工作者,2023-02-29,300\n\
+             xm,社区工作者,2024-06-30,1{}\n",
+            "0".repeat(400)
+        ),
+    );
+    ws.refused(
+        &[&file],
+        &[
+            "returns/r.csv:2:3: row 2, column 日期 (C): `99999-06-30` is not a date",
+            "returns/r.csv:3:3: row 3, column 日期 (C): `2023-02-29` is not a real day: 2023-02 has 28 days",
+            "returns/r.csv:4:4: row 4, column 数值 (D): `10000",
+            "is too large a number",
+        ],
+    );
+    // An Excel date cell is held to the same years as a date written out.
+    xlsx(
+        &ws.path("returns/r.xlsx"),
+        "Sheet1",
+        &[
+            vec![S("单位"), S("指标"), S("日期"), S("数值")],
+            vec![S("思明区"), S("社区工作者"), D(9999, 12, 31), N(1900.0)],
+        ],
+    );
+    ws.refused(
+        &["returns/r.xlsx"],
+        &["returns/r.xlsx:2:3: row 2, column 日期 (C): `9999-12-31`: the year 9999 is out of range (1900–2200)"],
+    );
+}
+
+#[test]
+fn a_cell_far_from_the_table_is_reported_not_allocated() {
+    use rust_xlsxwriter::Workbook;
+    let ws = Ws::new();
+    // The last cell Excel has, XFD1048576: a worksheet range from A1 to it would be
+    // 17 billion cells.
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["单位", "日期", "社区工作者"].iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    sheet.write_string(1, 0, "思明区").unwrap();
+    sheet.write_string(1, 1, "2024-06-30").unwrap();
+    sheet.write_number(1, 2, 1900.0).unwrap();
+    sheet.write_string(1_048_575, 16_383, "x").unwrap();
+    book.save(ws.path("returns/far.xlsx")).unwrap();
+    ws.refused(
+        &["returns/far.xlsx"],
+        &["returns/far.xlsx:1048576:16384: row 1048576, column XFD: `x` is in a column without a header"],
+    );
+
+    // Rows filled out from column A to a far cell count against the limit of cells.
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "单位").unwrap();
+    for r in 1..300 {
+        sheet.write_string(r, 16_383, "x").unwrap();
+    }
+    book.save(ws.path("returns/wide.xlsx")).unwrap();
+    ws.refused(
+        &["returns/wide.xlsx"],
+        &["returns/wide.xlsx:1:1: the worksheet `Sheet1` has more than 4 million cells"],
+    );
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_refused_unread() {
+    let ws = Ws::new();
+    let file = ws.write("returns/big.csv", "单位,指标,日期,数值\n");
+    std::fs::File::options()
+        .write(true)
+        .open(ws.path(&file))
+        .unwrap()
+        .set_len((64 << 20) + 1)
+        .unwrap();
+    ws.refused(
+        &[&file],
+        &[
+            "returns/big.csv:1:1: the file is 64.0 MiB; govtrack reads files of up to 64 MiB",
+            "help: split it into several returns",
+        ],
+    );
+}
+
+#[test]
+fn a_quote_never_closed_is_refused_instead_of_swallowing_rows() {
+    let ws = Ws::new();
+    // Without the check, 湖里区's row was read as part of 思明区's note and lost.
+    let file = ws.write(
+        "returns/r.csv",
+        "单位,指标,日期,数值,备注\n思明区,社区工作者,2024-06-30,1900,\"月报\n湖里区,社区工作者,2024-06-30,250,\n",
+    );
+    ws.refused(
+        &[&file],
+        &[
+            "returns/r.csv:2:5: row 2, column E: this quote is never closed, so the rest of the file was read as one field",
+            "help: close the quote",
+        ],
+    );
+}

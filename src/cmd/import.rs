@@ -14,6 +14,7 @@ use crate::index::catalog_of;
 use crate::parse::progress::{ObservationRow, parse_progress};
 use crate::parse::returns::{self, Observation, Options};
 use crate::registry::Registry;
+use crate::workspace::too_large;
 use anyhow::{Context, Result, bail};
 use rusqlite::params;
 use std::fs;
@@ -56,6 +57,12 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> Result<ExitCode> {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "import".into());
 
+    let size = fs::metadata(&args.file)
+        .with_context(|| format!("cannot read {shown}"))?
+        .len();
+    if let Some(d) = too_large(&shown, size) {
+        return refuse(&shown, vec![d.help("split it into several returns")]);
+    }
     let bytes = fs::read(&args.file).with_context(|| format!("cannot read {shown}"))?;
     let grid = if ext == "csv" {
         returns::read_csv(&shown, bytes)

@@ -4,7 +4,7 @@
 //! lead unit is defined in a registry file). Every problem is collected with its place;
 //! nothing is returned as valid while any problem remains.
 
-use super::{date_of, deadline_of};
+use super::{date_of, deadline_of, toml_error};
 use crate::diag::{Diagnostic, Source};
 use crate::judge::deadline::parse_month_day;
 use crate::model::{
@@ -192,7 +192,7 @@ struct RawBounds {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawBaseline {
-    value: f64,
+    value: S<f64>,
     date: S<toml::Value>,
 }
 
@@ -302,13 +302,7 @@ pub fn parse_definitions(sources: &[Source]) -> Result<Definitions, Vec<Diagnost
     for src in sources {
         match toml::from_str::<RawFile>(&src.text) {
             Ok(raw) => raws.push((src, raw)),
-            Err(e) => {
-                let span = e.span().unwrap_or(0..0);
-                errors.push(
-                    src.error(span, e.message().trim().to_string())
-                        .help("see docs/manifest.md for the format"),
-                );
-            }
+            Err(e) => errors.push(toml_error(src, &e, "see docs/manifest.md for the format")),
         }
     }
 
@@ -877,7 +871,7 @@ fn check_policy(
         let metric_id = metric(&t.metric, errors);
         let per = t.per.as_ref().map(|p| {
             let scale = *p.scale.get_ref();
-            if scale.is_nan() || scale <= 0.0 {
+            if !scale.is_finite() || scale <= 0.0 {
                 errors.push(src.error(
                     p.scale.span(),
                     "the scale must be a positive number, e.g. 10000",
@@ -938,13 +932,14 @@ fn check_policy(
         };
         let deadline = t.deadline.as_ref().and_then(|d| due(d, errors));
         let baseline = t.baseline.as_ref().and_then(|b| {
+            let value = *b.value.get_ref();
+            if !value.is_finite() {
+                errors.push(src.error(b.value.span(), "the baseline must be a finite number"));
+            }
             date_of(src, &b.date)
                 .map_err(|e| errors.push(e))
                 .ok()
-                .map(|date| Observation {
-                    date,
-                    value: b.value,
-                })
+                .map(|date| Observation { date, value })
         });
         let scope = check_scope(
             src,

@@ -10,6 +10,56 @@ use crate::judge::deadline::Deadline;
 use chrono::NaiveDate;
 use toml::Spanned;
 
+/// A TOML file that could not be read, with `help` unless the problem has its own. The
+/// parser's words for a repeated key and for deep nesting are put plainly.
+pub fn toml_error(src: &Source, e: &toml::de::Error, help: &str) -> Diagnostic {
+    let span = e.span().unwrap_or(0..0);
+    match e.message().trim() {
+        "duplicate key" => {
+            let key = src
+                .text
+                .get(span.clone())
+                .unwrap_or_default()
+                .trim_matches(['"', '\'']);
+            let d = src.error(span.clone(), format!("duplicate key `{key}`"));
+            match first_setting(src, key, span.start) {
+                Some(line) => d.label(format!("first set at line {line}")),
+                None => d.label("set twice in the same table"),
+            }
+            .help("a key is set once per table: delete one of the two, or start a new table (e.g. another [[tasks]])")
+        }
+        "cannot recurse further; max recursion depth met" | "recursion limit" => src
+            .error(span, "nested too deeply")
+            .label("arrays, tables or dotted keys go more than 80 levels deep")
+            .help(help),
+        message => src.error(span, message).help(help),
+    }
+}
+
+/// The line where `key` was first set above `at`: in the same table for a key, anywhere
+/// before for a table header such as `[policy]`. A guess from the text, for the label.
+fn first_setting(src: &Source, key: &str, at: usize) -> Option<usize> {
+    let before = src.text.get(..at)?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let header = before[line_start..].trim_start().starts_with('[');
+    let lines: Vec<&str> = before[..line_start].lines().collect();
+    for (i, line) in lines.iter().enumerate().rev() {
+        let t = line.trim();
+        if header {
+            if t == format!("[{key}]") {
+                return Some(i + 1);
+            }
+        } else if t.starts_with('[') {
+            return None;
+        } else if let Some((k, _)) = t.split_once('=')
+            && k.trim().trim_matches(['"', '\'']) == key
+        {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
 const DEADLINE_HELP: &str = "write \"2024-05\" (end of May 2024), 2024-05-31, or \"2025\"";
 const DAY_HELP: &str = "write the day as YYYY-MM-DD";
 

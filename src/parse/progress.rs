@@ -4,9 +4,9 @@
 //! column: observations). Every row is checked against the catalogue of known units,
 //! metrics and task instances; a file with any bad row is rejected whole.
 
-use super::day;
+use super::{day, toml_error};
 use crate::diag::{Diagnostic, Source};
-use crate::model::Progress;
+use crate::model::{POPULATION, Progress};
 use crate::registry::{Registry, Unresolved};
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, HashMap};
@@ -157,7 +157,17 @@ fn csv_rows(src: &Source, errors: &mut Vec<Diagnostic>) -> Vec<(bool, Row)> {
     };
     let mut bad_header = false;
     for (i, c) in columns.iter().enumerate() {
-        if !known.contains(&c.as_str()) {
+        if c.is_empty() {
+            errors.push(
+                src.csv_error(1, i, format!("column {} has no header", i + 1))
+                    .help(format!(
+                        "delete the column (a comma at the end of the header makes one), or \
+                         head it with one of: {}",
+                        known.join(",")
+                    )),
+            );
+            bad_header = true;
+        } else if !known.contains(&c.as_str()) {
             errors.push(
                 src.csv_error(1, i, format!("unknown column `{c}`"))
                     .help(format!("the columns are: {}", known.join(","))),
@@ -202,19 +212,22 @@ fn csv_rows(src: &Source, errors: &mut Vec<Diagnostic>) -> Vec<(bool, Row)> {
         if rec.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
-        if rec.len() != columns.len() {
+        // A quote never closed swallows the rest of the file into one field, which then
+        // ends the file exactly as written (a closed one would be followed by its quote).
+        let last = rec.len().saturating_sub(1);
+        if rec
+            .get(last)
+            .is_some_and(|f| f.contains('\n') && src.text.ends_with(f))
+        {
             errors.push(
-                src.csv_error(
-                    line,
-                    rec.len().min(columns.len()),
-                    format!(
-                        "this row has {} fields but the header has {}",
-                        rec.len(),
-                        columns.len()
-                    ),
-                )
-                .help("quote a field that contains a comma: \"a,b\""),
+                src.csv_error(line, last, "this quote is never closed")
+                    .label("the rest of the file was read as one field")
+                    .help("close the quote, or remove it: quotes are needed only around a field with a comma"),
             );
+            continue;
+        }
+        if rec.len() != columns.len() {
+            errors.push(field_count_error(src, line, rec.len(), columns.len()));
             continue;
         }
         let cells = names
@@ -233,6 +246,18 @@ fn csv_rows(src: &Source, errors: &mut Vec<Diagnostic>) -> Vec<(bool, Row)> {
         ));
     }
     out
+}
+
+/// A row with more or fewer fields than the header, at the first field past the shorter.
+fn field_count_error(src: &Source, line: usize, fields: usize, columns: usize) -> Diagnostic {
+    let message = format!("this row has {fields} fields but the header has {columns}");
+    if fields > columns {
+        src.csv_error(line, columns, message)
+            .help("quote a field that contains a comma: \"a,b\"")
+    } else {
+        src.csv_error(line, fields, message)
+            .help("give every column a field, an empty one for a blank (two commas in a row: a,,b)")
+    }
 }
 
 /// The line a CSV record starts on. With CRLF endings the reader's own line count is one
@@ -260,10 +285,11 @@ fn toml_rows(src: &Source, errors: &mut Vec<Diagnostic>) -> Vec<(bool, Row)> {
     let parsed: TomlProgress = match toml::from_str(&src.text) {
         Ok(p) => p,
         Err(e) => {
-            errors.push(
-                src.error(e.span().unwrap_or(0..0), e.message().trim().to_string())
-                    .help("a progress file holds [[events]] and [[observations]] tables"),
-            );
+            errors.push(toml_error(
+                src,
+                &e,
+                "a progress file holds [[events]] and [[observations]] tables",
+            ));
             return Vec::new();
         }
     };
@@ -466,16 +492,25 @@ fn observation(
     let metric = required(src, row, "metric", errors);
     let unit = required(src, row, "unit", errors);
     let date = date_cell(src, row, errors);
-    let value =
-        required(src, row, "value", errors).and_then(|(v, loc)| match v.parse::<f64>() {
-            Ok(x) if x.is_finite() => Some(x),
-            _ => {
-                errors.push(loc.error(src, format!("`{v}` is not a number")).help(
-                    "write the value in digits, e.g. 1200 (no thousands separators, no units)",
-                ));
-                None
-            }
-        });
+    let value = required(src, row, "value", errors).and_then(|(v, loc)| match v.parse::<f64>() {
+        Ok(x) if x < 0.0 && metric.as_ref().is_some_and(|(m, _)| *m == POPULATION) => {
+            errors.push(
+                loc.error(src, "a population cannot be negative")
+                    .help("write the resident population (常住人口) as a count of people"),
+            );
+            None
+        }
+        Ok(x) if x.is_finite() => Some(x),
+        _ => {
+            let help = if v.starts_with(['=', '+', '-', '@']) {
+                "this looks like a spreadsheet formula: write its result in digits instead"
+            } else {
+                "write the value in digits, e.g. 1200 (no thousands separators, no units)"
+            };
+            errors.push(loc.error(src, format!("`{v}` is not a number")).help(help));
+            None
+        }
+    });
     let catalog = catalog?;
     let metric = metric.and_then(|(m, loc)| {
         if catalog.registry.metric(m).is_some() {

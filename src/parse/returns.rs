@@ -114,6 +114,11 @@ pub struct Return {
     pub empty_cells: usize,
 }
 
+/// The most cells a return may have, counting a row from column A to its last cell: four
+/// times a province's long return (26,000 communities, 10 metrics, 5 columns), and about
+/// 128 MiB in memory.
+pub const MAX_CELLS: usize = 4_000_000;
+
 /// The header names each field is recognised by, the canonical one first.
 const UNIT: &[&str] = &["unit", "单位", "单位名称", "社区", "村(社区)"];
 const METRIC: &[&str] = &["metric", "指标", "指标名称"];
@@ -771,7 +776,8 @@ fn value_of(c: &Cell) -> Result<f64, CellError> {
     }
     match c {
         Cell::Number(x) if *x < 0.0 => Err(negative(&x.to_string())),
-        Cell::Number(x) => Ok(*x),
+        Cell::Number(x) if x.is_finite() => Ok(*x),
+        Cell::Number(x) => Err((format!("`{x}` is not a number"), VALUE_HELP.into())),
         Cell::Text(t) => value_text(trim(t)),
         Cell::Date(d) => Err((
             format!("`{d}` is a date, not a number"),
@@ -811,9 +817,13 @@ fn grouped_number(s: &str) -> bool {
 
 fn value_text(t: &str) -> Result<f64, CellError> {
     if plain_number(t) {
-        return t
-            .parse::<f64>()
-            .map_err(|_| (format!("`{t}` is not a number"), VALUE_HELP.into()));
+        return match t.parse::<f64>() {
+            Ok(x) if x.is_finite() => Ok(x),
+            _ => Err((
+                format!("`{t}` is too large a number"),
+                "check the figure: it has more digits than any count".into(),
+            )),
+        };
     }
     if let Some(rest) = t.strip_prefix(['-', '\u{2212}', '\u{FF0D}'])
         && (plain_number(trim(rest)) || grouped_number(trim(rest)))
@@ -846,7 +856,12 @@ fn value_text(t: &str) -> Result<f64, CellError> {
             format!("write {half} with ordinary digits"),
         ));
     }
-    Err((format!("`{t}` is not a number"), VALUE_HELP.into()))
+    let help = if t.starts_with(['=', '+', '@']) {
+        "this looks like a spreadsheet formula: write its result in digits instead"
+    } else {
+        VALUE_HELP
+    };
+    Err((format!("`{t}` is not a number"), help.into()))
 }
 
 fn date_of(c: &Cell) -> Result<NaiveDate, CellError> {
@@ -854,7 +869,8 @@ fn date_of(c: &Cell) -> Result<NaiveDate, CellError> {
         return Err(e);
     }
     match c {
-        Cell::Date(d) => Ok(*d),
+        // The same years as a date written out (Excel's own run from 1900 to 9999).
+        Cell::Date(d) => date_text(&d.to_string()),
         Cell::Text(t) => date_text(trim(t)),
         Cell::Number(x) => Err((format!("`{x}` is a number, not a date"), DATE_HELP.into())),
         other => Err((format!("`{}` is not a date", show(other)), DATE_HELP.into())),
@@ -970,10 +986,49 @@ pub fn read_csv(path: &str, mut bytes: Vec<u8>) -> Result<Grid, Vec<Diagnostic>>
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
     let mut errors = Vec::new();
+    let mut count = 0;
     for rec in reader.records() {
         match rec {
             Ok(rec) => {
                 let line = rec.position().map_or(0, |p| line_of(p.byte() as usize));
+                count += rec.len();
+                if count > MAX_CELLS {
+                    return Err(vec![
+                        Diagnostic::file(
+                            path,
+                            line,
+                            format!(
+                                "row {line}: the file has more than {} million fields",
+                                MAX_CELLS / 1_000_000
+                            ),
+                        )
+                        .help("a return holds one row per unit (and metric): split the file"),
+                    ]);
+                }
+                // A quote never closed swallows the rest of the file into one field, which
+                // then ends the file exactly as written (a closed one is followed by its
+                // quote): the rows after it would be lost.
+                let last = rec.len().saturating_sub(1);
+                if rec
+                    .get(last)
+                    .is_some_and(|f| f.contains('\n') && text.ends_with(f))
+                {
+                    let mut d = Diagnostic::file(
+                        path,
+                        line,
+                        format!(
+                            "row {line}, column {}: this quote is never closed, so the rest of \
+                             the file was read as one field",
+                            column_letter(last)
+                        ),
+                    );
+                    d.col = last + 1;
+                    errors.push(d.help(
+                        "close the quote, or remove it: quotes are needed only around a field \
+                         with a comma",
+                    ));
+                    continue;
+                }
                 let cells = rec
                     .iter()
                     .map(|f| {
@@ -1010,7 +1065,7 @@ pub fn read_csv(path: &str, mut bytes: Vec<u8>) -> Result<Grid, Vec<Diagnostic>>
 /// Reads a worksheet of an Excel `.xlsx` return: `sheet`, else the first worksheet.
 /// Formulas give the value Excel saved with them.
 pub fn read_xlsx(path: &str, bytes: Vec<u8>, sheet: Option<&str>) -> Result<Grid, Vec<Diagnostic>> {
-    use calamine::{Data, Reader, SheetType, Xlsx};
+    use calamine::{Data, Reader, SheetType, Xlsx, XlsxCellFormula};
     let whole = |message: String, help: &str| {
         let d = Diagnostic::file(path, 1, message);
         vec![if help.is_empty() { d } else { d.help(help) }]
@@ -1043,52 +1098,77 @@ pub fn read_xlsx(path: &str, bytes: Vec<u8>, sheet: Option<&str>) -> Result<Grid
             None => return Err(whole("the workbook has no worksheet".into(), "")),
         },
     };
-    let range = book
-        .worksheet_range(&name)
-        .map_err(|e| whole(format!("cannot read the worksheet `{name}`: {e}"), ""))?;
-    let formulas = book
-        .worksheet_formula(&name)
+    // Cells are read one by one: a worksheet's range spans from its first used cell to its
+    // last, and a stray cell at XFD1048576 would make that billions of cells.
+    let too_many = || {
+        whole(
+            format!(
+                "the worksheet `{name}` has more than {} million cells",
+                MAX_CELLS / 1_000_000
+            ),
+            "a return holds one row per unit (and metric): delete what is far below or to \
+             the right of the table, or split the file",
+        )
+    };
+    let mut reader = book
+        .worksheet_cells_reader(&name)
         .map_err(|e| whole(format!("cannot read the worksheet `{name}`: {e}"), ""))?;
     let mut cells: BTreeMap<u32, BTreeMap<u32, Cell>> = BTreeMap::new();
-    if let Some((r0, c0)) = range.start() {
-        for (r, c, v) in range.used_cells() {
-            let cell = match v {
-                Data::Empty => continue,
-                Data::String(s) if trim(s).is_empty() => continue,
-                Data::String(s) => Cell::Text(trim(s).to_string()),
-                Data::Int(i) => Cell::Number(*i as f64),
-                Data::Float(f) => Cell::Number(*f),
-                Data::Bool(b) => Cell::Bool(*b),
-                Data::DateTime(dt) if dt.is_duration() => Cell::Duration,
-                Data::DateTime(dt) => {
-                    let (y, m, d, ..) = dt.to_ymd_hms_milli();
+    let mut count = 0;
+    loop {
+        let next = reader
+            .next_cell_with_formula()
+            .map_err(|e| whole(format!("cannot read the worksheet `{name}`: {e}"), ""))?;
+        let Some(XlsxCellFormula {
+            pos: (r, c),
+            value,
+            formula,
+        }) = next
+        else {
+            break;
+        };
+        let cell = match Data::from(value) {
+            Data::Empty => None,
+            Data::String(s) if trim(&s).is_empty() => None,
+            Data::String(s) => Some(Cell::Text(trim(&s).to_string())),
+            Data::Int(i) => Some(Cell::Number(i as f64)),
+            Data::Float(f) => Some(Cell::Number(f)),
+            Data::Bool(b) => Some(Cell::Bool(b)),
+            Data::DateTime(dt) if dt.is_duration() => Some(Cell::Duration),
+            Data::DateTime(dt) => {
+                let (y, m, d, ..) = dt.to_ymd_hms_milli();
+                Some(
                     match NaiveDate::from_ymd_opt(y.into(), m.into(), d.into()) {
                         Some(day) => Cell::Date(day),
                         None => Cell::Error(format!("{y}-{m:02}-{d:02}")),
-                    }
-                }
-                Data::DateTimeIso(s) => match date_text(s.get(..10).unwrap_or(s)) {
-                    Ok(d) => Cell::Date(d),
-                    Err(_) => Cell::Text(s.clone()),
-                },
-                Data::DurationIso(_) => Cell::Duration,
-                Data::Error(e) => Cell::Error(e.to_string()),
-            };
-            cells
-                .entry(r0 + r as u32)
-                .or_default()
-                .insert(c0 + c as u32, cell);
-        }
-    }
-    if let Some((r0, c0)) = formulas.start() {
-        for (r, c, f) in formulas.used_cells() {
-            if f.is_empty() {
-                continue;
+                    },
+                )
             }
-            let row = cells.entry(r0 + r as u32).or_default();
-            row.entry(c0 + c as u32)
-                .or_insert_with(|| Cell::Formula(f.clone()));
+            Data::DateTimeIso(s) => Some(match date_text(s.get(..10).unwrap_or(&s)) {
+                Ok(d) => Cell::Date(d),
+                Err(_) => Cell::Text(s),
+            }),
+            Data::DurationIso(_) => Some(Cell::Duration),
+            Data::Error(e) => Some(Cell::Error(e.to_string())),
+        };
+        // A formula saved without its value is reported as one.
+        let Some(cell) = cell.or_else(|| formula.filter(|f| !f.is_empty()).map(Cell::Formula))
+        else {
+            continue;
+        };
+        count += 1;
+        if count > MAX_CELLS {
+            return Err(too_many());
         }
+        cells.entry(r).or_default().insert(c, cell);
+    }
+    // Rows are filled out from column A: bounded too, as a row is as wide as its last cell.
+    let widths: usize = cells
+        .values()
+        .map(|row| row.keys().next_back().map_or(0, |&c| c as usize + 1))
+        .sum();
+    if widths > MAX_CELLS {
+        return Err(too_many());
     }
     let rows = cells
         .into_iter()
