@@ -15,7 +15,7 @@ use crate::i18n::Lang;
 use crate::index::schema;
 use crate::parse::defs::{Definitions, parse_definitions};
 use crate::parse::progress::{Catalog, parse_progress};
-use crate::workspace::{Workspace, source_from_bytes};
+use crate::workspace::{Workspace, source_from_bytes, too_large};
 use anyhow::Result;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::collections::HashMap;
@@ -129,6 +129,10 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
 }
 
 fn read(ws: &Workspace, rel: &str) -> Result<Vec<u8>, Diagnostic> {
+    let size = std::fs::metadata(ws.abs(rel)).map_or(0, |m| m.len());
+    if let Some(d) = too_large(rel, size) {
+        return Err(d);
+    }
     std::fs::read(ws.abs(rel))
         .map_err(|e| Diagnostic::file(rel, 1, format!("cannot read the file: {e}")))
 }

@@ -12,7 +12,7 @@ pub mod snapshot;
 use crate::diag::{BadInput, Diagnostic};
 use crate::parse::defs::{Definitions, parse_definitions};
 use crate::parse::progress::{Catalog, ProgressRows, parse_progress};
-use crate::workspace::{FileEntry, Workspace, source_from_bytes};
+use crate::workspace::{FileEntry, Workspace, source_from_bytes, too_large};
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::collections::{HashMap, HashSet};
@@ -319,6 +319,11 @@ fn classify(
             && k.mtime_ns == f.mtime_ns
         {
             out.unchanged += 1;
+            continue;
+        }
+        // A file too large to read is refused by its size, before it fills the memory.
+        if let Some(d) = too_large(&f.rel, f.size as u64) {
+            errors.push(d);
             continue;
         }
         let bytes = match std::fs::read(ws.abs(&f.rel)) {
