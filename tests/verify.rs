@@ -101,7 +101,7 @@ fn an_index_behind_the_files_is_no_problem() {
 }
 
 #[test]
-fn progress_about_a_task_no_longer_defined_is_listed_and_kept() {
+fn progress_about_a_task_no_longer_defined_is_listed_kept_and_refused() {
     let ws = common::workspace("basic");
     run(ws.path(), &["load"], 0);
     let plan = ws.path().join("policies/plan.toml");
@@ -120,6 +120,14 @@ fn progress_about_a_task_no_longer_defined_is_listed_and_kept() {
         "{err}"
     );
     assert!(err.contains("2 problems"), "{err}");
+    assert_unchanged(&before, &contents(ws.path()));
+
+    // A refresh refuses the manifest that strands them, and keeps the index as it was.
+    let (_, err) = run(ws.path(), &["load"], 2);
+    assert!(
+        err.contains("progress/events.csv:2:6: policy `plan` has no task `t1`"),
+        "{err}"
+    );
     assert_unchanged(&before, &contents(ws.path()));
 }
 
