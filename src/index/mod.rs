@@ -17,7 +17,10 @@ use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How long a command waits for another that holds the index.
+const WAIT: Duration = Duration::from_secs(60);
 
 const DEFINITIONS: &str = "definitions";
 const PROGRESS: &str = "progress";
@@ -57,8 +60,8 @@ impl Index {
         let mut conn = Connection::open(path)
             .with_context(|| format!("cannot open the index {}", path.display()))?;
         // A cron run and a person at the same time wait for each other, never fail.
-        conn.busy_timeout(Duration::from_secs(60))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.busy_timeout(WAIT)?;
+        write_ahead(&conn)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         // A bulk load touches far more pages than the default cache of about 8 MB holds;
         // 32 MB keeps the hot ones in memory; SQLite sorts within a budget of the same size.
@@ -277,6 +280,24 @@ impl Index {
         tx.commit()?;
         report.loaded.sort();
         Ok(report)
+    }
+}
+
+/// Puts the index in WAL mode, so that readers never wait for a writer. Two processes
+/// making a new index at once may both read it and then both want to write its header;
+/// SQLite refuses one of them at once rather than let them wait for each other, so that
+/// one tries again, for as long as it would wait for a lock.
+fn write_ahead(conn: &Connection) -> Result<()> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            done => return Ok(done?),
+        }
     }
 }
 
