@@ -119,11 +119,14 @@ impl Index {
         ws: &Workspace,
         progress_of: &mut dyn FnMut(usize, usize, &str),
     ) -> Result<Refresh> {
-        let defs_on_disk = ws.definition_files()?;
-        let progress_on_disk = ws.progress_files()?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // The files are listed only once the index is ours: a list made before waiting for
+        // another process's refresh could predate files that refresh loaded, and committing
+        // it would take them out of the index again.
+        let defs_on_disk = ws.definition_files()?;
+        let progress_on_disk = ws.progress_files()?;
         let mut known: HashMap<String, Known> = HashMap::new();
         {
             let mut stmt = tx.prepare("SELECT path, id, size, mtime_ns, hash, kind FROM files")?;
