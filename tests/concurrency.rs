@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::time::{Duration, SystemTime};
 use tempfile::TempDir;
 
 const AS_OF: &str = "2024-06-30";
@@ -395,4 +396,48 @@ fn people_creating_the_index_at_once_all_get_in() {
             "round {round}: the same report differs"
         );
     }
+}
+
+/// A refresh hashes a changed file, then reads it again to load it. If the file is
+/// replaced in between, the index must not keep the hash of one version with the rows of
+/// the other, or a later return to the hashed version would pass for unchanged.
+#[test]
+fn a_file_replaced_while_the_index_loads_it_is_read_again_later() {
+    let dir = common::workspace("basic");
+    let ws = govtrack::workspace::Workspace::locate(Some(dir.path())).unwrap();
+    let (mut index, _) = govtrack::index::Index::open(&ws.db_path(None)).unwrap();
+    index.refresh(&ws).unwrap();
+    let rel = "progress/observations.csv";
+    let path = dir.path().join(rel);
+    let original = std::fs::read_to_string(&path).unwrap();
+    let version = |workers: u32| original.replace(",1895,", &format!(",{workers},"));
+    // Written a while ago, so that writing it again later gives it another time.
+    let write = |workers: u32, when: SystemTime| {
+        std::fs::write(&path, version(workers)).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(when)
+            .unwrap();
+    };
+    write(1001, SystemTime::now() - Duration::from_secs(60));
+    index
+        .refresh_with(&ws, &mut |_, _, file| {
+            if file == rel {
+                write(1002, SystemTime::now() - Duration::from_secs(30));
+            }
+        })
+        .unwrap();
+    write(1001, SystemTime::now());
+    index.refresh(&ws).unwrap();
+    let workers: f64 = index
+        .conn()
+        .query_row(
+            "SELECT value FROM observations WHERE metric = 'community_workers' AND unit = 'xm-siming'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(workers, 1001.0, "the index holds what the file held before");
 }

@@ -174,8 +174,12 @@ impl Index {
             for f in &defs_on_disk {
                 let bytes = match defs.changed.iter().find(|c| c.entry.rel == f.rel) {
                     Some(c) => c.bytes.clone().unwrap_or_default(),
-                    None => std::fs::read(ws.abs(&f.rel))
-                        .with_context(|| format!("cannot read {}", f.rel))?,
+                    None => {
+                        let bytes = std::fs::read(ws.abs(&f.rel))
+                            .with_context(|| format!("cannot read {}", f.rel))?;
+                        keep_hash_of(&tx, &f.rel, &bytes)?;
+                        bytes
+                    }
                 };
                 match source_from_bytes(&f.rel, bytes) {
                     Ok(s) => sources.push(s),
@@ -227,6 +231,7 @@ impl Index {
                 let id = ids[&c.entry.rel];
                 let bytes = std::fs::read(ws.abs(&c.entry.rel))
                     .with_context(|| format!("cannot read {}", c.entry.rel))?;
+                keep_hash_of(&tx, &c.entry.rel, &bytes)?;
                 match source_from_bytes(&c.entry.rel, bytes)
                     .map_err(|d| vec![d])
                     .and_then(|src| parse_progress(&src, Some(&catalog)))
@@ -366,6 +371,16 @@ fn classify(
         }
     }
     Ok(out)
+}
+
+/// Files are hashed when the refresh starts and read again when they are loaded; one
+/// replaced in between would leave the index with the rows of one version and the hash of
+/// another, and a later return to the hashed version would pass for unchanged. So the hash
+/// kept is that of the bytes loaded.
+fn keep_hash_of(tx: &Transaction, rel: &str, bytes: &[u8]) -> Result<()> {
+    tx.prepare_cached("UPDATE files SET hash = ?1 WHERE path = ?2 AND hash != ?1")?
+        .execute(params![blake3::hash(bytes).as_bytes().as_slice(), rel])?;
+    Ok(())
 }
 
 fn upsert_files(tx: &Transaction, kind: &str, changed: &[Changed]) -> Result<HashMap<String, i64>> {
