@@ -270,6 +270,41 @@ pub fn source_from_bytes(rel: &str, mut bytes: Vec<u8>) -> Result<Source, Diagno
 /// so that a reader sees the old file or the new one, never half of one. The temporary
 /// name starts with a dot, which the index passes over.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = temporary(path, bytes)?;
+    if let Err(e) = std::fs::rename(&tmp, path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    sync_folder(path);
+    Ok(())
+}
+
+/// Creates `path` holding `bytes`, whole or not at all: a temporary file is flushed to disk
+/// and linked into place, which fails with `AlreadyExists` when `path` exists, so two
+/// processes creating it at once cannot overwrite each other. Where the file system has
+/// no hard links the file is created and written directly.
+pub fn create_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = temporary(path, bytes)?;
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Err(e),
+        Err(_) => {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)?;
+            std::io::Write::write_all(&mut f, bytes)?;
+            f.sync_all()?;
+        }
+        Ok(()) => {}
+    }
+    sync_folder(path);
+    Ok(())
+}
+
+/// A hidden file next to `path` holding `bytes`, flushed to disk.
+fn temporary(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let name = path
@@ -279,16 +314,18 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let written = std::fs::File::create(&tmp).and_then(|mut f| {
         std::io::Write::write_all(&mut f, bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
+        f.sync_all()
     });
-    if written.is_err() {
+    if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
-    written?;
-    // Make the rename itself durable; not every platform can open a folder.
-    if let Ok(d) = std::fs::File::open(dir) {
+    Ok(tmp)
+}
+
+/// Makes a new name in the folder of `path` durable; not every platform can open a folder.
+fn sync_folder(path: &Path) {
+    if let Ok(d) = std::fs::File::open(path.parent().unwrap_or(Path::new("."))) {
         let _ = d.sync_all();
     }
-    Ok(())
 }

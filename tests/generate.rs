@@ -1,8 +1,10 @@
 //! The synthetic workspace generator (`cargo run --example generate`) writes a workspace
 //! that loads, and `govtrack load` finds in it exactly what the generator says it wrote.
 
+mod common;
+
 use assert_cmd::Command;
-use std::process::Command as Process;
+use common::generate;
 use tempfile::TempDir;
 
 /// The generator's own count, in the words `govtrack load` uses.
@@ -11,28 +13,6 @@ fn expected(stdout: &str) -> &str {
         .lines()
         .find_map(|l| l.strip_prefix("expected: "))
         .unwrap_or_else(|| panic!("no `expected:` line in the generator's output:\n{stdout}"))
-}
-
-fn generate(dir: &std::path::Path, scale: &str) -> String {
-    let mut cargo = Process::new(env!("CARGO"));
-    cargo.args(["run", "--quiet", "--example", "generate"]);
-    // Build the example in the profile the tests were built in, so nothing is rebuilt.
-    if !cfg!(debug_assertions) {
-        cargo.arg("--release");
-    }
-    let out = cargo
-        .args(["--", "--out"])
-        .arg(dir)
-        .args(["--scale", scale])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("cargo runs");
-    assert!(
-        out.status.success(),
-        "the generator failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //!
 //! The row is checked against the index before anything is written. The append holds an
 //! exclusive lock on the file and is flushed to disk, so two people recording at once
-//! never interleave or tear a line.
+//! never interleave or tear a line; a file not there yet appears whole, header and row.
 
 use super::{Ctx, print, today};
 use crate::cli::{Cli, Record};
@@ -12,7 +12,8 @@ use crate::index::catalog_of;
 use crate::parse::progress::{EVENT_COLUMNS, OBSERVATION_COLUMNS, parse_progress};
 use anyhow::{Context, Result, bail};
 use std::fs::OpenOptions;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 pub fn run(cli: &Cli, record: &Record) -> Result<ExitCode> {
@@ -79,21 +80,33 @@ pub fn run(cli: &Cli, record: &Record) -> Result<ExitCode> {
     }
 
     let rel = format!("{}/{file}", ctx.ws.progress_dir.trim_end_matches('/'));
-    let path = ctx.ws.abs(&rel);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    append(&ctx.ws.abs(&rel), &check.text, &line).with_context(|| format!("cannot write {rel}"))?;
+
+    ctx.index.refresh(&ctx.ws)?;
+    print(&format!("recorded in {rel}: {}", line))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Appends `line` to the progress file at `path`. A file not there yet is created holding
+/// `whole`, its header and the line, in one step, so that a crash leaves it absent or
+/// whole; if another process creates it first, the line is appended to that.
+fn append(path: &Path, whole: &str, line: &str) -> std::io::Result<()> {
+    if !path.exists() {
+        match crate::workspace::create_atomically(path, whole.as_bytes()) {
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+            done => return done,
+        }
     }
     let mut f = OpenOptions::new()
         .read(true)
         .append(true)
         .create(true)
-        .open(&path)
-        .with_context(|| format!("cannot open {rel}"))?;
-    f.lock().with_context(|| format!("cannot lock {rel}"))?;
+        .open(path)?;
+    f.lock()?;
     let len = f.metadata()?.len();
     let mut text = String::new();
     if len == 0 {
-        text += &check.text[..check.text.len() - line.len()];
+        text += &whole[..whole.len() - line.len()];
     } else {
         // Mend a last line without its newline before appending.
         let mut last = [0u8; 1];
@@ -103,16 +116,10 @@ pub fn run(cli: &Cli, record: &Record) -> Result<ExitCode> {
             text.push('\n');
         }
     }
-    text += &line;
-    f.write_all(text.as_bytes())
-        .with_context(|| format!("cannot write {rel}"))?;
+    text += line;
+    f.write_all(text.as_bytes())?;
     f.sync_all()?;
-    f.unlock()?;
-    drop(f);
-
-    ctx.index.refresh(&ctx.ws)?;
-    print(&format!("recorded in {rel}: {}", line))?;
-    Ok(ExitCode::SUCCESS)
+    f.unlock()
 }
 
 fn csv_line(fields: &[String]) -> Result<String> {

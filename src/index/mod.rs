@@ -17,7 +17,10 @@ use anyhow::{Context, Result};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How long a command waits for another that holds the index.
+const WAIT: Duration = Duration::from_secs(60);
 
 const DEFINITIONS: &str = "definitions";
 const PROGRESS: &str = "progress";
@@ -57,8 +60,8 @@ impl Index {
         let mut conn = Connection::open(path)
             .with_context(|| format!("cannot open the index {}", path.display()))?;
         // A cron run and a person at the same time wait for each other, never fail.
-        conn.busy_timeout(Duration::from_secs(60))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.busy_timeout(WAIT)?;
+        write_ahead(&conn)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         // A bulk load touches far more pages than the default cache of about 8 MB holds;
         // 32 MB keeps the hot ones in memory; SQLite sorts within a budget of the same size.
@@ -116,11 +119,14 @@ impl Index {
         ws: &Workspace,
         progress_of: &mut dyn FnMut(usize, usize, &str),
     ) -> Result<Refresh> {
-        let defs_on_disk = ws.definition_files()?;
-        let progress_on_disk = ws.progress_files()?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // The files are listed only once the index is ours: a list made before waiting for
+        // another process's refresh could predate files that refresh loaded, and committing
+        // it would take them out of the index again.
+        let defs_on_disk = ws.definition_files()?;
+        let progress_on_disk = ws.progress_files()?;
         let mut known: HashMap<String, Known> = HashMap::new();
         {
             let mut stmt = tx.prepare("SELECT path, id, size, mtime_ns, hash, kind FROM files")?;
@@ -168,8 +174,12 @@ impl Index {
             for f in &defs_on_disk {
                 let bytes = match defs.changed.iter().find(|c| c.entry.rel == f.rel) {
                     Some(c) => c.bytes.clone().unwrap_or_default(),
-                    None => std::fs::read(ws.abs(&f.rel))
-                        .with_context(|| format!("cannot read {}", f.rel))?,
+                    None => {
+                        let bytes = std::fs::read(ws.abs(&f.rel))
+                            .with_context(|| format!("cannot read {}", f.rel))?;
+                        keep_hash_of(&tx, &f.rel, &bytes)?;
+                        bytes
+                    }
                 };
                 match source_from_bytes(&f.rel, bytes) {
                     Ok(s) => sources.push(s),
@@ -228,6 +238,7 @@ impl Index {
                 let id = ids[&c.entry.rel];
                 let bytes = std::fs::read(ws.abs(&c.entry.rel))
                     .with_context(|| format!("cannot read {}", c.entry.rel))?;
+                keep_hash_of(&tx, &c.entry.rel, &bytes)?;
                 match source_from_bytes(&c.entry.rel, bytes)
                     .map_err(|d| vec![d])
                     .and_then(|src| parse_progress(&src, Some(&catalog)))
@@ -284,6 +295,24 @@ impl Index {
         tx.commit()?;
         report.loaded.sort();
         Ok(report)
+    }
+}
+
+/// Puts the index in WAL mode, so that readers never wait for a writer. Two processes
+/// making a new index at once may both read it and then both want to write its header;
+/// SQLite refuses one of them at once rather than let them wait for each other, so that
+/// one tries again, for as long as it would wait for a lock.
+fn write_ahead(conn: &Connection) -> Result<()> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            done => return Ok(done?),
+        }
     }
 }
 
@@ -354,6 +383,16 @@ fn classify(
         }
     }
     Ok(out)
+}
+
+/// Files are hashed when the refresh starts and read again when they are loaded; one
+/// replaced in between would leave the index with the rows of one version and the hash of
+/// another, and a later return to the hashed version would pass for unchanged. So the hash
+/// kept is that of the bytes loaded.
+fn keep_hash_of(tx: &Transaction, rel: &str, bytes: &[u8]) -> Result<()> {
+    tx.prepare_cached("UPDATE files SET hash = ?1 WHERE path = ?2 AND hash != ?1")?
+        .execute(params![blake3::hash(bytes).as_bytes().as_slice(), rel])?;
+    Ok(())
 }
 
 fn upsert_files(tx: &Transaction, kind: &str, changed: &[Changed]) -> Result<HashMap<String, i64>> {

@@ -51,3 +51,27 @@ pub fn unit_row(rows: &serde_json::Value, unit: &str) -> serde_json::Value {
         .unwrap_or_else(|| panic!("no row for {unit}: {rows:#}"))
         .clone()
 }
+
+/// Writes a synthetic workspace with the workload generator (`examples/generate.rs`) into
+/// `dir` at `scale`, and returns what the generator printed.
+pub fn generate(dir: &Path, scale: &str) -> String {
+    let mut cargo = std::process::Command::new(env!("CARGO"));
+    cargo.args(["run", "--quiet", "--example", "generate"]);
+    // Build the example in the profile the tests were built in, so nothing is rebuilt.
+    if !cfg!(debug_assertions) {
+        cargo.arg("--release");
+    }
+    let out = cargo
+        .args(["--", "--out"])
+        .arg(dir)
+        .args(["--scale", scale])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo runs");
+    assert!(
+        out.status.success(),
+        "the generator failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
