@@ -44,20 +44,25 @@ impl Ctx {
         })
     }
 
-    /// The index as of a date, with the parts a report judges.
-    pub fn snapshot(&self, as_of: Option<NaiveDate>, need: Need) -> Result<Snapshot> {
-        snapshot::load(self.index.conn(), as_of.unwrap_or_else(today), need)
+    /// Runs `read` in one read transaction: a report reads the index in many queries, and
+    /// all of them see the same state even when another process commits meanwhile.
+    pub fn read<T>(&self, read: impl FnOnce(&rusqlite::Connection) -> Result<T>) -> Result<T> {
+        let tx = self.index.conn().unchecked_transaction()?;
+        let out = read(&tx)?;
+        tx.finish()?;
+        Ok(out)
     }
 
     /// What a report with these arguments judges, and its filter: only the policy and the
     /// district asked for are read.
     pub fn scoped(&self, args: &ReportArgs, need: Need) -> Result<(Snapshot, Filter)> {
-        let conn = self.index.conn();
-        let mut s = snapshot::open(conn, args.as_of.unwrap_or_else(today))
-            .context("cannot read the index")?;
-        let f = filter(&s, args)?;
-        s.read(conn, need, &f)?;
-        Ok((s, f))
+        self.read(|conn| {
+            let mut s = snapshot::open(conn, args.as_of.unwrap_or_else(today))
+                .context("cannot read the index")?;
+            let f = filter(&s, args)?;
+            s.read(conn, need, &f)?;
+            Ok((s, f))
+        })
     }
 }
 

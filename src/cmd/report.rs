@@ -3,7 +3,7 @@
 
 use super::{Ctx, print, today};
 use crate::cli::{Cli, DigestArgs, DigestFormat};
-use crate::index::snapshot::Need;
+use crate::index::snapshot::{self, Need};
 use crate::render::markdown::digest_md;
 use crate::report::digest::{Digest, DigestOptions, digest_with_chart};
 use crate::workspace::write_atomically;
@@ -30,17 +30,19 @@ pub fn run(cli: &Cli, args: &DigestArgs) -> Result<ExitCode> {
 }
 
 pub fn build(ctx: &Ctx, as_of: Option<NaiveDate>, trend: Option<String>) -> Result<Digest> {
-    let s = ctx.snapshot(Some(as_of.unwrap_or_else(today)), Need::ALL)?;
-    digest_with_chart(
-        ctx.index.conn(),
-        &s,
-        &DigestOptions {
-            due_soon_days: ctx.ws.due_soon_days,
-            stale_after_months: ctx.ws.stale_after_months,
-            lang: ctx.lang,
-            trend,
-        },
-    )
+    ctx.read(|conn| {
+        let s = snapshot::load(conn, as_of.unwrap_or_else(today), Need::ALL)?;
+        digest_with_chart(
+            conn,
+            &s,
+            &DigestOptions {
+                due_soon_days: ctx.ws.due_soon_days,
+                stale_after_months: ctx.ws.stale_after_months,
+                lang: ctx.lang,
+                trend,
+            },
+        )
+    })
 }
 
 pub fn render(d: &Digest, format: DigestFormat) -> Result<Vec<u8>> {
