@@ -473,12 +473,14 @@ fn write_definitions(
             ])?;
         }
     }
-    let place: HashMap<&str, usize> = d
-        .units
-        .iter()
-        .enumerate()
-        .map(|(i, u)| (u.unit.id.as_str(), i))
-        .collect();
+    let registry = d.registry();
+    // Instances and target units are written in the registry's order, which reports keep.
+    let in_order = |ids: &'_ [String]| -> Vec<String> {
+        let mut ids = ids.to_vec();
+        ids.sort_by_key(|u| registry.place(u).unwrap_or(usize::MAX));
+        ids.dedup();
+        ids
+    };
     let mut metric = tx.prepare_cached(
         "INSERT INTO metrics(id, name, en, unit, rollup) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
@@ -546,15 +548,7 @@ fn write_definitions(
                 .iter()
                 .map(ToString::to_string)
                 .collect();
-            // Numbered in the registry's order, so reports read instances in id order.
-            let mut units: Vec<(usize, &String)> = t
-                .instance_units
-                .iter()
-                .map(|u| (place.get(u.as_str()).copied().unwrap_or(usize::MAX), u))
-                .collect();
-            units.sort();
-            units.dedup();
-            for (_, u) in units {
+            for u in in_order(&t.instance_units) {
                 inst.execute(params![p.id, t.id, u])?;
                 let id = tx.last_insert_rowid();
                 for d in &dues {
@@ -562,7 +556,6 @@ fn write_definitions(
                 }
             }
         }
-        let registry = d.registry();
         let mut target = tx.prepare_cached(
             "INSERT INTO targets(policy, id, ord, task, title, metric, per_metric, scale, measure,
                  growth, deadline, min, max, baseline_value, baseline_date)
@@ -589,14 +582,8 @@ fn write_definitions(
                 t.baseline.map(|b| b.value),
                 t.baseline.map(|b| b.date.to_string())
             ])?;
-            let mut units: Vec<(usize, &String)> = t
-                .units
-                .iter()
-                .map(|u| (place.get(u.as_str()).copied().unwrap_or(usize::MAX), u))
-                .collect();
-            units.sort();
-            for (_, u) in units {
-                let kind = registry.unit(u).and_then(|x| x.kind.clone());
+            for u in in_order(&t.units) {
+                let kind = registry.unit(&u).and_then(|x| x.kind.clone());
                 let bounds = t
                     .thresholds
                     .iter()
