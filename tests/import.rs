@@ -709,6 +709,28 @@ fn a_cell_far_from_the_table_is_reported_not_allocated() {
 }
 
 #[test]
+fn a_workbook_that_would_unpack_to_gigabytes_is_refused_unpacked() {
+    use rust_xlsxwriter::Workbook;
+    let ws = Ws::new();
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "单位").unwrap();
+    let mut bytes = book.save_to_buffer().unwrap();
+    // A zip bomb's mark: a part that declares 2 GiB unpacked, in the archive's directory
+    // (the size is 24 bytes into each directory entry, which starts with PK\1\2).
+    let entry = bytes
+        .windows(4)
+        .position(|w| w == b"PK\x01\x02")
+        .expect("a directory entry");
+    bytes[entry + 24..entry + 28].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
+    std::fs::write(ws.path("returns/bomb.xlsx"), bytes).unwrap();
+    ws.refused(
+        &["returns/bomb.xlsx"],
+        &["returns/bomb.xlsx:1:1: the workbook unpacks to 2048 MiB; govtrack reads workbooks of up to 512 MiB unpacked"],
+    );
+}
+
+#[test]
 fn a_file_over_the_size_limit_is_refused_unread() {
     let ws = Ws::new();
     let file = ws.write("returns/big.csv", "单位,指标,日期,数值\n");

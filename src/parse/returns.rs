@@ -119,6 +119,10 @@ pub struct Return {
 /// 128 MiB in memory.
 pub const MAX_CELLS: usize = 4_000_000;
 
+/// The most an .xlsx return may unpack to: a return of 4 million cells is some 200 MiB of
+/// worksheet XML.
+pub const MAX_UNPACKED_BYTES: u64 = 512 << 20;
+
 /// The header names each field is recognised by, the canonical one first.
 const UNIT: &[&str] = &["unit", "单位", "单位名称", "社区", "村(社区)"];
 const METRIC: &[&str] = &["metric", "指标", "指标名称"];
@@ -1070,6 +1074,23 @@ pub fn read_xlsx(path: &str, bytes: Vec<u8>, sheet: Option<&str>) -> Result<Grid
         let d = Diagnostic::file(path, 1, message);
         vec![if help.is_empty() { d } else { d.help(help) }]
     };
+    // An .xlsx is a zip archive, and a few kilobytes can unpack to gigabytes: the sizes its
+    // parts declare are added up before any is unpacked.
+    if let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(&bytes)) {
+        let unpacked: u64 = (0..zip.len())
+            .filter_map(|i| zip.by_index_raw(i).ok().map(|f| f.size()))
+            .sum();
+        if unpacked > MAX_UNPACKED_BYTES {
+            return Err(whole(
+                format!(
+                    "the workbook unpacks to {} MiB; govtrack reads workbooks of up to {} MiB unpacked",
+                    unpacked >> 20,
+                    MAX_UNPACKED_BYTES >> 20
+                ),
+                "save the return's own worksheet alone as a new workbook, or as CSV UTF-8",
+            ));
+        }
+    }
     let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| {
         whole(
             format!("cannot read it as an Excel workbook: {e}"),
