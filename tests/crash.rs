@@ -265,6 +265,16 @@ fn reports(ws: &Path, db: Option<&Path>, as_of: &str, trial: &str) -> Vec<(i32, 
     out
 }
 
+/// After a kill: the index is sound, and the next command reports what the files say.
+fn next_command_is_right(ws: &Path, db: &Path, as_of: &str, trial: &str) {
+    sound_index(db, trial);
+    assert_eq!(
+        reports(ws, None, as_of, trial),
+        fresh_reports(ws, as_of, trial),
+        "{trial}: the next command does not report what the files say"
+    );
+}
+
 /// The reports from a fresh index built from the files as they are now.
 fn fresh_reports(ws: &Path, as_of: &str, trial: &str) -> Vec<(i32, String)> {
     let dir = TempDir::new().unwrap();
@@ -492,12 +502,7 @@ fn killing_record_leaves_the_row_whole_or_absent() {
         let (left, litter) = compare(&before, &files(ws), file, &new, &trial);
         tally.count(killed, left == Left::Written);
         tally.litter += litter;
-        sound_index(&db, &trial);
-        assert_eq!(
-            reports(ws, None, as_of, &trial),
-            fresh_reports(ws, as_of, &trial),
-            "{trial}: the next command does not report what the files say"
-        );
+        next_command_is_right(ws, &db, as_of, &trial);
     }
     tally.assert_meaningful("record", RECORD_TRIALS);
     assert!(tally.after > 0, "no kill landed after the row was written");
@@ -582,12 +587,7 @@ fn killing_import_leaves_the_old_file_or_the_whole_new_one() {
             tally.count(killed, left == Left::Written);
         }
         tally.litter += litter;
-        sound_index(&db, &trial);
-        assert_eq!(
-            reports(ws, None, as_of, &trial),
-            fresh_reports(ws, as_of, &trial),
-            "{trial}: the next command does not report what the files say"
-        );
+        next_command_is_right(ws, &db, as_of, &trial);
     }
     tally.assert_meaningful("import", IMPORT_TRIALS);
     assert!(

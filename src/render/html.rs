@@ -10,6 +10,7 @@
 use crate::i18n::Lang;
 use crate::judge::target::TargetStatus;
 use crate::judge::task::Light;
+use crate::render::opt;
 use crate::report::digest::{Attainment, Digest, LeadGroup, Timeline, TimelinePhase, TrendChart};
 use crate::report::{GapRow, TaskRow, UnitSummary};
 use chrono::{Datelike, NaiveDate};
@@ -535,7 +536,7 @@ fn overdue(h: &mut String, d: &Digest, l: &Words, charts: &mut Charts) {
                 number_cell(t, with_policy),
                 escape(&t.title),
                 escape(&t.unit),
-                escape(&t.deadline.map(|d| d.to_string()).unwrap_or_default()),
+                escape(&opt(&t.deadline)),
                 escape(&days(l.lang, t.days_overdue.unwrap_or(0))),
                 progress_cell(t, l.lang)
             );
@@ -588,7 +589,7 @@ fn due_soon(h: &mut String, d: &Digest, l: &Words) {
             escape(&t.title),
             escape(&t.unit),
             escape(&t.lead.join("、")),
-            escape(&t.deadline.map(|d| d.to_string()).unwrap_or_default()),
+            escape(&opt(&t.deadline)),
             escape(&left)
         );
     }
@@ -809,7 +810,7 @@ fn recurring(h: &mut String, d: &Digest, l: &Words) {
             number_cell(t, with_policy),
             escape(&t.title),
             escape(&t.unit),
-            escape(&t.deadline.map(|d| d.to_string()).unwrap_or_default()),
+            escape(&opt(&t.deadline)),
             escape(&days(l.lang, t.days_overdue.unwrap_or(0)))
         );
     }

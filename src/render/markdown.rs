@@ -2,7 +2,7 @@
 
 use crate::i18n::Lang;
 use crate::judge::task::Light;
-use crate::render::num;
+use crate::render::{num, opt};
 use crate::report::digest::Digest;
 use std::fmt::Write;
 
@@ -121,7 +121,7 @@ pub fn digest_md(d: &Digest) -> String {
                     cell(&t.number),
                     cell(&t.title),
                     cell(&t.unit),
-                    t.deadline.map(|d| d.to_string()).unwrap_or_default(),
+                    opt(&t.deadline),
                     t.days_overdue.map(|x| x.to_string()).unwrap_or_default(),
                 ],
             );
@@ -172,7 +172,7 @@ pub fn digest_md(d: &Digest) -> String {
                     cell(&t.title),
                     cell(&t.unit),
                     cell(&t.lead.join("、")),
-                    t.deadline.map(|d| d.to_string()).unwrap_or_default(),
+                    opt(&t.deadline),
                     t.days_left.map(|x| x.to_string()).unwrap_or_default(),
                 ],
             );
@@ -264,7 +264,7 @@ pub fn digest_md(d: &Digest) -> String {
                     cell(&t.policy),
                     cell(&t.title),
                     cell(&t.unit),
-                    t.deadline.map(|d| d.to_string()).unwrap_or_default(),
+                    opt(&t.deadline),
                     t.days_overdue.map(|x| x.to_string()).unwrap_or_default(),
                 ],
             );
