@@ -376,78 +376,111 @@ impl Snapshot {
         }
 
         let scope = Scope::new(f, self.as_of);
-        let mut cond = scope.cond("i.policy", "i.unit");
-        if need == TaskNeed::Overdue {
-            cond += " AND EXISTS (SELECT 1 FROM dues x WHERE x.instance = i.id AND x.due < :as_of)";
-        }
+        let cond = scope.cond("i.policy", "i.unit");
         let with = scope.with();
-        // Instances come in id order, which is the order reports list them in.
+        // Instances come in id order, which is the order reports list them in; those of one
+        // task are together, so a task is looked up only when it changes.
         let mut ids: Vec<i64> = Vec::new();
         let mut instances: Vec<InstanceInfo> = Vec::new();
         let mut stmt = conn.prepare(&format!(
-            "{with} SELECT i.id, i.policy, i.task, i.unit, d.due
-             FROM instances i LEFT JOIN dues d ON d.instance = i.id
-             WHERE 1 {cond} ORDER BY i.id, d.due"
+            "{with} SELECT i.id, i.policy, i.task, i.unit FROM instances i WHERE 1 {cond} ORDER BY i.id"
         ))?;
         let mut rows = stmt.query(scope.params(&cond).as_slice())?;
+        let mut last: Option<(String, String, Option<usize>)> = None;
         while let Some(r) = rows.next()? {
-            let id: i64 = r.get(0)?;
-            let due = r.get_ref(4)?.as_str_or_null()?.map(date).transpose()?;
-            if ids.last() != Some(&id) {
-                let (policy, task) = (r.get_ref(1)?.as_str()?, r.get_ref(2)?.as_str()?);
-                let Some(&task) = place.get(policy).and_then(|p| p.get(task)) else {
-                    continue;
-                };
-                ids.push(id);
-                instances.push(InstanceInfo {
-                    task,
-                    unit: r.get(3)?,
-                    dues: Vec::new(),
-                    events: Vec::new(),
-                });
-            }
-            if let (Some(due), Some(last)) = (due, instances.last_mut()) {
-                last.dues.push(due);
-            }
-        }
-
-        // The events of every instance when most are read; of the scope's instances when
-        // a district's few are.
-        let scoped = if f.district.is_some() {
-            format!("AND e.instance IN (SELECT id FROM instances i WHERE 1 {cond})")
-        } else {
-            String::new()
-        };
-        let mut stmt = conn.prepare(&format!(
-            "{with} SELECT e.instance, e.date, e.status, e.note, e.evidence
-             FROM events e JOIN files f ON f.id = e.file
-             WHERE e.instance IS NOT NULL AND e.date <= :as_of {scoped}
-             ORDER BY e.instance, e.date, f.path, e.line"
-        ))?;
-        let mut params = scope.params(&scoped);
-        if !scoped.contains(":as_of") {
-            params.push((":as_of", &scope.as_of));
-        }
-        let mut rows = stmt.query(params.as_slice())?;
-        // Both in id order: each event's instance is at or after the previous one's, and
-        // events of instances not read are passed over.
-        let mut at = 0;
-        while let Some(r) = rows.next()? {
-            let id: i64 = r.get(0)?;
-            while at < ids.len() && ids[at] < id {
-                at += 1;
-            }
-            if ids.get(at) != Some(&id) {
-                continue;
-            }
-            instances[at].events.push(StatusEvent {
-                date: date(r.get_ref(1)?.as_str()?)?,
-                status: Progress::parse(r.get_ref(2)?.as_str()?).unwrap_or(Progress::InProgress),
-                note: r.get(3)?,
-                evidence: r.get(4)?,
+            let (policy, task) = (r.get_ref(1)?.as_str()?, r.get_ref(2)?.as_str()?);
+            let known = match &last {
+                Some((p, t, known)) if p == policy && t == task => *known,
+                _ => {
+                    let known = place.get(policy).and_then(|p| p.get(task)).copied();
+                    last = Some((policy.to_owned(), task.to_owned(), known));
+                    known
+                }
+            };
+            let Some(task) = known else { continue };
+            ids.push(r.get(0)?);
+            instances.push(InstanceInfo {
+                task,
+                unit: r.get(3)?,
+                dues: Vec::new(),
+                events: Vec::new(),
             });
         }
         drop(rows);
+
+        // Due dates and events are read whole, a table scan each, when the whole province
+        // is judged; else only those of the instances in scope.
+        let of_scope = if cond.is_empty() {
+            String::new()
+        } else {
+            format!("AND instance IN (SELECT id FROM instances i WHERE 1 {cond})")
+        };
+        let mut slot = Slots::new(&ids);
+        let mut stmt = conn.prepare(&format!(
+            "{with} SELECT instance, due FROM dues WHERE 1 {of_scope}"
+        ))?;
+        let mut rows = stmt.query(scope.params(&of_scope).as_slice())?;
+        while let Some(r) = rows.next()? {
+            if let Some(at) = slot.of(r.get(0)?) {
+                instances[at].dues.push(date(r.get_ref(1)?.as_str()?)?);
+            }
+        }
+        drop(rows);
+        for inst in &mut instances {
+            inst.dues.sort_unstable();
+        }
+        if need == TaskNeed::Overdue {
+            // Only an instance due before the as-of date can be late.
+            let as_of = self.as_of;
+            let due_before = |i: &InstanceInfo| i.dues.first().is_some_and(|d| *d < as_of);
+            ids = ids
+                .iter()
+                .zip(&instances)
+                .filter(|(_, i)| due_before(i))
+                .map(|(id, _)| *id)
+                .collect();
+            instances.retain(due_before);
+            slot = Slots::new(&ids);
+        }
+
+        // Events in the order they happened and, on one day, in the order they were
+        // written: by file path, then line.
+        let mut rank: HashMap<i64, usize> = HashMap::new();
+        let mut stmt = conn.prepare("SELECT id FROM files ORDER BY path")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let n = rank.len();
+            rank.insert(r.get(0)?, n);
+        }
+        drop(rows);
+        let mut stmt = conn.prepare(&format!(
+            "{with} SELECT instance, date, file, line, status, note, evidence FROM events
+             WHERE instance IS NOT NULL AND date <= :as_of {of_scope}"
+        ))?;
+        let mut params = scope.params(&of_scope);
+        if !of_scope.contains(":as_of") {
+            params.push((":as_of", &scope.as_of));
+        }
+        let mut rows = stmt.query(params.as_slice())?;
+        let mut read = Vec::new();
+        while let Some(r) = rows.next()? {
+            let Some(at) = slot.of(r.get(0)?) else {
+                continue;
+            };
+            let written = (rank.get(&r.get(2)?).copied(), r.get::<_, i64>(3)?);
+            let event = StatusEvent {
+                date: date(r.get_ref(1)?.as_str()?)?,
+                status: Progress::parse(r.get_ref(4)?.as_str()?).unwrap_or(Progress::InProgress),
+                note: r.get(5)?,
+                evidence: r.get(6)?,
+            };
+            read.push((at, event.date, written, event));
+        }
+        drop(rows);
+        read.sort_unstable_by_key(|(at, date, written, _)| (*at, *date, *written));
+        for (at, _, _, event) in read {
+            instances[at].events.push(event);
+        }
         drop(place);
         self.tasks = tasks;
         self.instances = instances;
@@ -609,6 +642,26 @@ impl Snapshot {
         self.start_of = start_of;
         self.at_start = at_start;
         Ok(())
+    }
+}
+
+/// Where each instance read sits among those read, by its id: ids are dense, so a vector.
+struct Slots(Vec<u32>);
+
+impl Slots {
+    /// `ids` ascending, as instances are read.
+    fn new(ids: &[i64]) -> Slots {
+        let len = ids.last().map_or(0, |&id| id.max(0) as usize + 1);
+        let mut slots = vec![u32::MAX; len];
+        for (at, &id) in ids.iter().enumerate() {
+            slots[id as usize] = at as u32;
+        }
+        Slots(slots)
+    }
+
+    fn of(&self, id: i64) -> Option<usize> {
+        let at = *self.0.get(usize::try_from(id).ok()?)?;
+        (at != u32::MAX).then_some(at as usize)
     }
 }
 
