@@ -113,6 +113,64 @@ fn overdue_is_judged_at_the_as_of_date_most_late_first() {
 }
 
 #[test]
+fn events_of_one_day_count_in_the_order_they_were_written() {
+    let ws = Ws::new();
+    let header = "policy,task,unit,date,status,note,evidence\n";
+    // 湖里区's task 1 (due 2024-05-31) is reported twice on one day: the file whose path
+    // sorts later, and within a file the later line, has the last word.
+    let write =
+        |rel: &str, rows: &str| std::fs::write(ws.path(rel), format!("{header}{rows}")).unwrap();
+    let overdue = |ws: &Ws| -> Vec<String> {
+        ws.json(&["overdue", "--as-of", "2024-06-30"], 1)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| format!("{} {}", r["progress"], r["note"]))
+            .collect()
+    };
+    write("progress/a.csv", "plan,t1,湖里区,2024-06-03,done,a,\n");
+    write(
+        "progress/b.csv",
+        "plan,t1,湖里区,2024-06-03,in_progress,b,\n",
+    );
+    assert_eq!(overdue(&ws), ["\"in_progress\" \"b\""]);
+    write(
+        "progress/b.csv",
+        "plan,t1,湖里区,2024-06-03,done,b1,\nplan,t1,湖里区,2024-06-03,not_started,b2,\n",
+    );
+    assert_eq!(overdue(&ws), ["\"not_started\" \"b2\""]);
+    std::fs::remove_file(ws.path("progress/b.csv")).unwrap();
+    assert_eq!(
+        ws.json(&["overdue", "--as-of", "2024-06-30"], 0),
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    let ws = Ws::new();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("govtrack"))
+        .arg("--workspace")
+        .arg(ws.dir.path())
+        .args(["overdue", "--as-of", "2024-06-30", "--format", "json"])
+        .env_remove("GOVTRACK_DB")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away before reading anything, as `| head -c0` would.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+#[test]
 fn overdue_filters_by_owner_district_and_policy() {
     let ws = Ws::new();
     let by_owner = ws.json(

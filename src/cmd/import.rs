@@ -98,7 +98,7 @@ pub fn run(cli: &Cli, args: &ImportArgs) -> Result<ExitCode> {
     };
     let n = ret.observations.len();
     if old.as_deref() == Some(text.as_bytes()) {
-        print(&format!(
+        print(format!(
             "already imported: nothing changed ({rel} holds the same {n} observation{} from {name})\n",
             plural(n)
         ))?;

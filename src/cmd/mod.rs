@@ -20,6 +20,7 @@ use crate::workspace::Workspace;
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use std::io::{IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 /// An open workspace with its index brought up to date.
@@ -155,27 +156,68 @@ pub fn emit<R: crate::render::Row>(
     sheet: &str,
 ) -> Result<()> {
     use crate::render::Format;
-    let bytes = match args.format {
-        Format::Xlsx => crate::render::xlsx::rows_xlsx(rows, sheet, lang)?,
-        Format::Csv if args.bom => format!("\u{feff}{}", crate::render::csv(rows)?).into_bytes(),
-        format => crate::render::rows(rows, format, lang)?.into_bytes(),
-    };
-    match &args.out {
-        Some(path) => crate::workspace::write_atomically(path, &bytes)
-            .with_context(|| format!("cannot write {}", path.display())),
-        None if args.format == Format::Xlsx => {
+    if args.format == Format::Xlsx {
+        let Some(path) = &args.out else {
             bail!("an Excel workbook is written to a file: add --out FILE.xlsx")
+        };
+        let bytes = crate::render::xlsx::rows_xlsx(rows, sheet, lang)?;
+        return crate::workspace::write_atomically(path, &bytes)
+            .with_context(|| format!("cannot write {}", path.display()));
+    }
+    output(args.out.as_deref(), |out| {
+        if args.format == Format::Csv && args.bom {
+            out.write_all("\u{feff}".as_bytes())?;
         }
-        None => print(&String::from_utf8(bytes)?),
+        crate::render::rows(rows, args.format, lang, out)
+    })
+}
+
+/// Writes what `write` makes: to `path` (replaced whole, never half-written) when given,
+/// else to stdout as it is made, since a province's report runs to tens of megabytes.
+pub fn output(path: Option<&Path>, write: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<()> {
+    match path {
+        Some(path) => {
+            let mut bytes = Vec::new();
+            write(&mut bytes)?;
+            crate::workspace::write_atomically(path, &bytes)
+                .with_context(|| format!("cannot write {}", path.display()))
+        }
+        None => {
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, Stdout::default());
+            write(&mut out)?;
+            Ok(out.flush()?)
+        }
     }
 }
 
-/// Writes to stdout; a closed pipe (`| head`) is not an error.
-pub fn print(text: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
+/// Writes to stdout.
+pub fn print(text: impl AsRef<[u8]>) -> Result<()> {
+    output(None, |out| Ok(out.write_all(text.as_ref())?))
+}
+
+/// Stdout that quietly drops what is left once its reader has gone: a closed pipe
+/// (`| head`) is not an error.
+#[derive(Default)]
+struct Stdout {
+    closed: bool,
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if !self.closed {
+            match std::io::stdout().lock().write(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => self.closed = true,
+                other => return other,
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match std::io::stdout().lock().flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
     }
 }
 

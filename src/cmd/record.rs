@@ -83,7 +83,7 @@ pub fn run(cli: &Cli, record: &Record) -> Result<ExitCode> {
     append(&ctx.ws.abs(&rel), &check.text, &line).with_context(|| format!("cannot write {rel}"))?;
 
     ctx.index.refresh(&ctx.ws)?;
-    print(&format!("recorded in {rel}: {}", line))?;
+    print(format!("recorded in {rel}: {}", line))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -24,7 +24,7 @@ pub fn run(cli: &Cli, args: &DigestArgs) -> Result<ExitCode> {
         None if args.format == DigestFormat::Xlsx => {
             anyhow::bail!("an Excel workbook is written to a file: add --out FILE.xlsx")
         }
-        None => print(&String::from_utf8(bytes)?)?,
+        None => print(&bytes)?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,6 @@
 //! `govtrack status`: one row per unit, or with --district everything for that unit.
 
-use super::{Ctx, emit, print};
+use super::{Ctx, emit, output, print};
 use crate::cli::{Cli, ReportArgs};
 use crate::i18n::Lang;
 use crate::index::snapshot::Need;
@@ -44,13 +44,16 @@ pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
     });
     let unit = s.registry.name(unit_id);
     match args.format {
-        Format::Json => print(&render::json(&UnitStatus {
-            unit,
-            unit_id,
-            as_of: s.as_of.to_string(),
-            tasks: &tasks,
-            targets: &gaps,
-        })?)?,
+        Format::Json => output(args.out.as_deref(), |out| {
+            let status = UnitStatus {
+                unit,
+                unit_id,
+                as_of: s.as_of.to_string(),
+                tasks: &tasks,
+                targets: &gaps,
+            };
+            render::json(&status, out)
+        })?,
         Format::Csv => emit(&tasks, args, ctx.lang, unit)?,
         Format::Xlsx => {
             let Some(path) = &args.out else {

@@ -9,7 +9,7 @@ use anyhow::Result;
 use clap::ValueEnum;
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 use serde::Serialize;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -70,8 +70,10 @@ pub fn table<R: Row>(rows: &[R], lang: Lang) -> String {
     format!("{t}\n")
 }
 
-pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
-    Ok(serde_json::to_string_pretty(value)? + "\n")
+/// Pretty JSON, written as it is made: a province's report is tens of megabytes.
+pub fn json<T: Serialize + ?Sized>(value: &T, out: &mut dyn Write) -> Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    Ok(out.write_all(b"\n")?)
 }
 
 /// A cell Excel would run as a formula (`=`, `+`, `-`, `@`, or a tab or carriage return
@@ -86,20 +88,23 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-pub fn csv<R: Row>(rows: &[R]) -> Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+pub fn csv<R: Row>(rows: &[R], out: &mut dyn Write) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
     w.write_record(R::KEYS)?;
     for r in rows {
-        w.write_record(r.record().iter().map(|c| neutralise(c).into_owned()))?;
+        for cell in r.record() {
+            w.write_field(neutralise(&cell).as_bytes())?;
+        }
+        w.write_record(None::<&[u8]>)?;
     }
-    Ok(String::from_utf8(w.into_inner()?)?)
+    Ok(w.flush()?)
 }
 
-pub fn rows<R: Row>(rows: &[R], format: Format, lang: Lang) -> Result<String> {
+pub fn rows<R: Row>(rows: &[R], format: Format, lang: Lang, out: &mut dyn Write) -> Result<()> {
     match format {
-        Format::Table => Ok(table(rows, lang)),
-        Format::Json => json(rows),
-        Format::Csv => csv(rows),
+        Format::Table => Ok(out.write_all(table(rows, lang).as_bytes())?),
+        Format::Json => json(rows, out),
+        Format::Csv => csv(rows, out),
         Format::Xlsx => {
             anyhow::bail!("an Excel workbook is written to a file: add --out FILE.xlsx")
         }
