@@ -15,11 +15,12 @@ use rusqlite::trace::{TraceEvent, TraceEventCodes};
 use std::sync::{Arc, Mutex};
 
 /// The history: millions of rows at a province's scale, never read whole.
-const HISTORY: [&str; 4] = ["observations", "o", "latest", "l"];
+const HISTORY: [&str; 5] = ["observations", "o", "latest", "l", "earliest"];
 
 /// What a report of one district reads only in part: the history, and the task instances,
 /// events, due dates, target units and units of the rest of the province.
-const OTHER_AREAS: [&str; 14] = [
+const OTHER_AREAS: [&str; 15] = [
+    "earliest",
     "observations",
     "latest",
     "events",

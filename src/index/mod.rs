@@ -249,7 +249,7 @@ impl Index {
                             "UPDATE files SET events = ?1, observations = ?2 WHERE id = ?3",
                             params![rows.events.len() as i64, rows.observations.len() as i64, id],
                         )?;
-                        // A bulk load rebuilds `latest` whole; no need to note each key.
+                        // A bulk load rebuilds `latest` and `earliest` whole; no need to note each key.
                         if !bulk {
                             touched.extend(
                                 rows.observations
@@ -285,7 +285,7 @@ impl Index {
         }
 
         if errors.is_empty() {
-            update_latest(&tx, &touched, defs_changed || bulk)?;
+            update_ends(&tx, &touched, defs_changed || bulk)?;
         } else {
             tx.rollback()?;
             errors.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
@@ -596,31 +596,46 @@ fn write_definitions(
     Ok(())
 }
 
-/// Brings `latest` up to date: key by key for what a refresh touched, or whole when the
-/// definitions (which carry the populations) changed or most keys were touched anyway.
-fn update_latest(
+/// Brings `latest` and `earliest` up to date: key by key for what a refresh touched, or
+/// whole when the definitions (which carry the populations) changed or most keys were
+/// touched anyway.
+fn update_ends(
     tx: &Transaction,
     touched: &HashSet<(String, String)>,
     everything: bool,
 ) -> Result<()> {
     const WHOLE: usize = 20_000;
+    // Of several observations of one key on its newest (or oldest) day, the one loaded last.
     if everything || touched.len() > WHOLE {
-        tx.execute_batch(
-            "DELETE FROM latest;
-             INSERT INTO latest(metric, unit, date, value)
-                 SELECT metric, unit, max(date), value FROM observations GROUP BY metric, unit;",
-        )?;
+        for (table, end) in [("latest", "max"), ("earliest", "min")] {
+            // The dates come from the index on (metric, unit, date) alone; a bare `value`
+            // beside max(date) would instead fetch the row of every observation.
+            tx.execute_batch(&format!(
+                "DELETE FROM {table};
+                 INSERT INTO {table}(metric, unit, date, value)
+                     SELECT k.metric, k.unit, k.date,
+                            (SELECT value FROM observations o
+                             WHERE o.metric = k.metric AND o.unit = k.unit AND o.date = k.date
+                             ORDER BY o.rowid DESC LIMIT 1)
+                     FROM (SELECT metric, unit, {end}(date) AS date FROM observations
+                           GROUP BY metric, unit) k;"
+            ))?;
+        }
         return Ok(());
     }
-    let mut clear = tx.prepare_cached("DELETE FROM latest WHERE metric = ?1 AND unit = ?2")?;
-    let mut fill = tx.prepare_cached(
-        "INSERT INTO latest(metric, unit, date, value)
-         SELECT metric, unit, date, value FROM observations WHERE metric = ?1 AND unit = ?2
-         ORDER BY date DESC LIMIT 1",
-    )?;
-    for (metric, unit) in touched {
-        clear.execute(params![metric, unit])?;
-        fill.execute(params![metric, unit])?;
+    for (table, order) in [("latest", "DESC"), ("earliest", "ASC")] {
+        let mut clear = tx.prepare_cached(&format!(
+            "DELETE FROM {table} WHERE metric = ?1 AND unit = ?2"
+        ))?;
+        let mut fill = tx.prepare_cached(&format!(
+            "INSERT INTO {table}(metric, unit, date, value)
+             SELECT metric, unit, date, value FROM observations WHERE metric = ?1 AND unit = ?2
+             ORDER BY date {order}, rowid DESC LIMIT 1"
+        ))?;
+        for (metric, unit) in touched {
+            clear.execute(params![metric, unit])?;
+            fill.execute(params![metric, unit])?;
+        }
     }
     Ok(())
 }

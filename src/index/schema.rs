@@ -1,7 +1,7 @@
 //! The index's tables. The index is derived from the workspace files and can be rebuilt
 //! at any time, so a change of schema simply bumps `VERSION` and rebuilds.
 
-pub const VERSION: i64 = 7;
+pub const VERSION: i64 = 8;
 
 /// The indexes of the progress tables, dropped and rebuilt around a bulk load. The date
 /// index serves "the figures as they stood on a date" early in the history (trend starts).
@@ -107,6 +107,12 @@ CREATE TABLE observations(
 -- The newest observation of each (metric, unit): what a report of the current month reads
 -- instead of the whole history. Kept up to date key by key as files change.
 CREATE TABLE latest(
+    metric TEXT NOT NULL, unit TEXT NOT NULL, date TEXT NOT NULL, value REAL NOT NULL,
+    PRIMARY KEY(metric, unit)
+) WITHOUT ROWID;
+-- The oldest observation of each (metric, unit), kept likewise: the figures on the first
+-- day a metric was observed, where a target's trend starts.
+CREATE TABLE earliest(
     metric TEXT NOT NULL, unit TEXT NOT NULL, date TEXT NOT NULL, value REAL NOT NULL,
     PRIMARY KEY(metric, unit)
 ) WITHOUT ROWID;

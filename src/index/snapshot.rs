@@ -103,8 +103,9 @@ fn date(s: &str) -> rusqlite::Result<NaiveDate> {
 
 /// The newest observation of each (metric, unit) of `metrics` at or before `at`: from the
 /// `latest` table when `at` is past every observation of the metric (this month's report),
-/// else from the observations themselves. With `roots`, only for those units and the units
-/// below them.
+/// from `earliest` when `at` is the first day the metric was observed (where a trend
+/// starts), else from the observations themselves. With `roots`, only for those units and
+/// the units below them.
 pub fn values(
     conn: &Connection,
     registry: &Registry,
@@ -118,9 +119,16 @@ pub fn values(
         ""
     };
     let with = if roots.is_some() { SUBTREES } else { "" };
-    let mut newest = conn.prepare("SELECT max(date) FROM observations WHERE metric = ?1")?;
+    // Two probes of the index on (metric, date).
+    let mut ends = conn.prepare(
+        "SELECT (SELECT min(date) FROM observations WHERE metric = ?1),
+                (SELECT max(date) FROM observations WHERE metric = ?1)",
+    )?;
     let mut current = conn.prepare(&format!(
         "{with} SELECT unit, date, value FROM latest WHERE metric = :metric {within}"
+    ))?;
+    let mut first = conn.prepare(&format!(
+        "{with} SELECT unit, date, value FROM earliest WHERE metric = :metric AND date <= :at {within}"
     ))?;
     // SQLite returns the row holding the maximum for bare columns next to max().
     let mut past = conn.prepare(&format!(
@@ -131,16 +139,21 @@ pub fn values(
     let at = at.to_string();
     let mut out = Values::new();
     for m in metrics {
-        let last: Option<String> = newest.query_row([m], |r| r.get(0))?;
-        let is_current = last.is_none_or(|d| d <= at);
+        let (oldest, newest): (Option<String>, Option<String>) =
+            ends.query_row([m], |r| Ok((r.get(0)?, r.get(1)?)))?;
         let mut params: Vec<(&str, &dyn rusqlite::ToSql)> = vec![(":metric", m)];
-        if !is_current {
+        let (stmt, dated) = match (&oldest, &newest) {
+            (Some(oldest), _) if *oldest > at => continue,
+            (_, newest) if newest.as_ref().is_none_or(|d| *d <= at) => (&mut current, false),
+            (Some(oldest), _) if *oldest == at => (&mut first, true),
+            _ => (&mut past, true),
+        };
+        if dated {
             params.push((":at", &at));
         }
         if let Some(roots) = &roots {
             params.push((":roots", roots));
         }
-        let stmt = if is_current { &mut current } else { &mut past };
         let mut rows = stmt.query(params.as_slice())?;
         while let Some(r) = rows.next()? {
             // A unit no longer defined has no place; its figures are not judged.
