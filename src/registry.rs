@@ -7,12 +7,13 @@ use std::sync::OnceLock;
 
 pub struct Registry {
     units: Vec<Unit>,
-    by_id: HashMap<String, usize>,
+    /// Hashed with foldhash: ids are looked up millions of times in a province's roll-up.
+    by_id: foldhash::HashMap<String, usize>,
     /// Built on the first lookup by name: most commands never make one, and a province has
     /// 27,000 names.
     by_name: OnceLock<HashMap<String, Vec<usize>>>,
     children: Vec<Vec<usize>>,
-    metrics: HashMap<String, Metric>,
+    metrics: foldhash::HashMap<String, Metric>,
 }
 
 /// Why a reference to a unit did not resolve.
@@ -27,7 +28,7 @@ impl Registry {
     /// Builds the tree. Units whose parent is unknown are kept as roots; a duplicate id
     /// keeps the first (validation reports both).
     pub fn new(units: Vec<Unit>, metrics: Vec<Metric>) -> Registry {
-        let mut by_id = HashMap::new();
+        let mut by_id = foldhash::HashMap::default();
         for (i, u) in units.iter().enumerate() {
             by_id.entry(u.id.clone()).or_insert(i);
         }

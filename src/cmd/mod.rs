@@ -221,6 +221,13 @@ impl Write for Stdout {
     }
 }
 
+/// Leaves what a report read and judged to the operating system, which reclaims it at
+/// exit: freeing a province's hundreds of thousands of small allocations one by one takes
+/// some 20 ms after the output is written.
+pub fn leave<T>(data: T) {
+    std::mem::forget(data);
+}
+
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
         Command::Load => load::run(&cli),

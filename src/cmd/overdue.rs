@@ -1,6 +1,6 @@
 //! `govtrack overdue`: what is late, for which unit, owned by whom, by how many days.
 
-use super::{Ctx, emit, exit, print};
+use super::{Ctx, emit, exit, leave, print};
 use crate::cli::{Cli, ReportArgs};
 use crate::i18n::Lang;
 use crate::index::snapshot::Need;
@@ -21,5 +21,7 @@ pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
     } else {
         emit(&rows, args, ctx.lang, ctx.lang.pick("Overdue", "逾期任务"))?;
     }
-    Ok(exit(!rows.is_empty()))
+    let findings = !rows.is_empty();
+    leave((s, rows));
+    Ok(exit(findings))
 }

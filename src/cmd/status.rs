@@ -1,6 +1,6 @@
 //! `govtrack status`: one row per unit, or with --district everything for that unit.
 
-use super::{Ctx, emit, output, print};
+use super::{Ctx, emit, leave, output, print};
 use crate::cli::{Cli, ReportArgs};
 use crate::i18n::Lang;
 use crate::index::snapshot::Need;
@@ -32,6 +32,7 @@ pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
             ctx.lang,
             ctx.lang.pick("Status", "各单位情况"),
         )?;
+        leave((s, tasks, gaps));
         return Ok(ExitCode::SUCCESS);
     };
     // Most urgent first: red by days late, then yellow by days left, then the rest.
@@ -85,5 +86,6 @@ pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
             print(&out)?;
         }
     }
+    leave((s, tasks, gaps));
     Ok(ExitCode::SUCCESS)
 }

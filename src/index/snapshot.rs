@@ -154,17 +154,20 @@ pub fn values(
         if let Some(roots) = &roots {
             params.push((":roots", roots));
         }
+        let figures = out.metric_mut(registry, m);
         let mut rows = stmt.query(params.as_slice())?;
         while let Some(r) = rows.next()? {
             // A unit no longer defined has no place; its figures are not judged.
-            let Some(place) = registry.place(r.get_ref(0)?.as_str()?) else {
+            let Some(slot) = registry
+                .place(r.get_ref(0)?.as_str()?)
+                .and_then(|place| figures.get_mut(place))
+            else {
                 continue;
             };
-            let o = Observation {
+            *slot = Some(Observation {
                 date: date(r.get_ref(1)?.as_str()?)?,
                 value: r.get(2)?,
-            };
-            out.insert(registry, m, place, o);
+            });
         }
     }
     Ok(out)

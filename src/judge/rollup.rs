@@ -18,7 +18,7 @@ pub type History = HashMap<(String, String), Vec<Observation>>;
 /// or before it. Units are found by their place in the registry, so a province's roll-up
 /// (millions of lookups) indexes arrays instead of hashing ids.
 #[derive(Debug, Default)]
-pub struct Values(HashMap<String, Vec<Option<Observation>>>);
+pub struct Values(foldhash::HashMap<String, Vec<Option<Observation>>>);
 
 impl Values {
     pub fn new() -> Values {
@@ -30,15 +30,13 @@ impl Values {
         self.0.get(metric).map(Vec::as_slice)
     }
 
-    /// Sets the figure of the unit at `place` in `registry`.
-    pub fn insert(&mut self, registry: &Registry, metric: &str, place: usize, o: Observation) {
+    /// The figures of one metric to fill in, by the units' places in `registry`.
+    pub fn metric_mut(&mut self, registry: &Registry, metric: &str) -> &mut [Option<Observation>] {
         if !self.0.contains_key(metric) {
             self.0
                 .insert(metric.to_string(), vec![None; registry.units().len()]);
         }
-        if let Some(slot) = self.0.get_mut(metric).and_then(|v| v.get_mut(place)) {
-            *slot = Some(o);
-        }
+        self.0.get_mut(metric).map_or(&mut [], Vec::as_mut_slice)
     }
 }
 
@@ -66,8 +64,10 @@ pub fn latest_at(series: &[Observation], at: NaiveDate) -> Option<Observation> {
 pub fn values_at(registry: &Registry, history: &History, at: NaiveDate) -> Values {
     let mut out = Values::new();
     for ((metric, unit), series) in history {
-        if let (Some(o), Some(place)) = (latest_at(series, at), registry.place(unit)) {
-            out.insert(registry, metric, place, o);
+        if let (Some(o), Some(place)) = (latest_at(series, at), registry.place(unit))
+            && let Some(slot) = out.metric_mut(registry, metric).get_mut(place)
+        {
+            *slot = Some(o);
         }
     }
     out
