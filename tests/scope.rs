@@ -47,8 +47,14 @@ fn rows(s: &Snapshot, f: &Filter) -> [serde_json::Value; 3] {
     ]
 }
 
+/// A read as a report with filter `f` makes it: for a district, with only the units that
+/// district names.
 fn scoped(index: &Index, as_of: NaiveDate, need: Need, f: &Filter) -> Snapshot {
-    let mut s = snapshot::open(index.conn(), as_of).unwrap();
+    let mut s = match &f.district {
+        Some(d) => snapshot::open_within(index.conn(), as_of, d),
+        None => snapshot::open(index.conn(), as_of),
+    }
+    .unwrap();
     s.read(index.conn(), need, f).unwrap();
     s
 }

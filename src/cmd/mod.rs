@@ -55,12 +55,21 @@ impl Ctx {
     }
 
     /// What a report with these arguments judges, and its filter: only the policy and the
-    /// district asked for are read.
+    /// district asked for are read, and for a district only the units it names.
     pub fn scoped(&self, args: &ReportArgs, need: Need) -> Result<(Snapshot, Filter)> {
         self.read(|conn| {
-            let mut s = snapshot::open(conn, args.as_of.unwrap_or_else(today))
-                .context("cannot read the index")?;
-            let f = filter(&s, args)?;
+            let as_of = args.as_of.unwrap_or_else(today);
+            let district = args
+                .district
+                .as_deref()
+                .map(|d| unit_id(conn, d))
+                .transpose()?;
+            let mut s = match &district {
+                Some(d) => snapshot::open_within(conn, as_of, d),
+                None => snapshot::open(conn, as_of),
+            }
+            .context("cannot read the index")?;
+            let f = filter(conn, &s, args, district)?;
             s.read(conn, need, &f)?;
             Ok((s, f))
         })
@@ -124,7 +133,21 @@ pub fn resolve_unit(registry: &Registry, reference: &str) -> Result<String> {
     }
 }
 
-pub fn filter(s: &Snapshot, args: &ReportArgs) -> Result<Filter> {
+/// A unit named on the command line, found through the index; when the name is unknown or
+/// shared, the whole registry is read to say so.
+fn unit_id(conn: &rusqlite::Connection, reference: &str) -> Result<String> {
+    match snapshot::unit_id(conn, reference)? {
+        Some(id) => Ok(id),
+        None => resolve_unit(&snapshot::registry(conn)?, reference),
+    }
+}
+
+fn filter(
+    conn: &rusqlite::Connection,
+    s: &Snapshot,
+    args: &ReportArgs,
+    district: Option<String>,
+) -> Result<Filter> {
     if let Some(p) = &args.policy
         && !s.policies.iter().any(|x| x.id == *p)
     {
@@ -136,13 +159,9 @@ pub fn filter(s: &Snapshot, args: &ReportArgs) -> Result<Filter> {
         owner: args
             .owner
             .as_deref()
-            .map(|o| resolve_unit(&s.registry, o))
+            .map(|o| unit_id(conn, o))
             .transpose()?,
-        district: args
-            .district
-            .as_deref()
-            .map(|d| resolve_unit(&s.registry, d))
-            .transpose()?,
+        district,
     })
 }
 

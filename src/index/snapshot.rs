@@ -212,9 +212,38 @@ pub fn history(
 }
 
 pub fn registry(conn: &Connection) -> Result<Registry> {
-    let mut stmt = conn.prepare("SELECT id, name, level, kind, parent FROM units ORDER BY ord")?;
+    registry_of(
+        conn,
+        "SELECT id, name, level, kind, parent FROM units ORDER BY ord",
+        &[],
+    )
+}
+
+/// The units a report of `district` names: those within it, those above it, and the lead
+/// and supporting units of tasks; not the rest of the province.
+pub fn registry_within(conn: &Connection, district: &str) -> Result<Registry> {
+    registry_of(
+        conn,
+        "WITH RECURSIVE
+             down(id) AS (SELECT :district UNION SELECT u.id FROM units u JOIN down ON u.parent = down.id),
+             up(id) AS (SELECT :district UNION SELECT u.parent FROM units u JOIN up ON u.id = up.id
+                        WHERE u.parent IS NOT NULL),
+             named(id) AS (SELECT id FROM down UNION SELECT id FROM up UNION SELECT unit FROM owners)
+         SELECT u.id, u.name, u.level, u.kind, u.parent FROM named JOIN units u ON u.id = named.id
+         ORDER BY u.ord",
+        &[(":district", &district)],
+    )
+}
+
+/// The registry of the units `sql` selects (id, name, level, kind, parent), in order.
+fn registry_of(
+    conn: &Connection,
+    sql: &str,
+    params: &[(&str, &dyn rusqlite::ToSql)],
+) -> Result<Registry> {
+    let mut stmt = conn.prepare(sql)?;
     let units = stmt
-        .query_map([], |r| {
+        .query_map(params, |r| {
             let level: String = r.get(2)?;
             Ok(Unit {
                 id: r.get(0)?,
@@ -274,7 +303,32 @@ impl Need {
 /// The registry, the policies and their phases: enough to resolve a report's filter
 /// before [`Snapshot::read`] reads what the report judges.
 pub fn open(conn: &Connection, as_of: NaiveDate) -> Result<Snapshot> {
-    let registry = registry(conn)?;
+    open_with(conn, as_of, registry(conn)?)
+}
+
+/// Like [`open`] for a report of `district` (a unit id), with only the units it names.
+pub fn open_within(conn: &Connection, as_of: NaiveDate, district: &str) -> Result<Snapshot> {
+    open_with(conn, as_of, registry_within(conn, district)?)
+}
+
+/// The id of the unit `reference` names, by id or else by a name no other unit has; `None`
+/// when it names no unit or several.
+pub fn unit_id(conn: &Connection, reference: &str) -> Result<Option<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT id FROM units WHERE id = ?1
+         UNION ALL SELECT id FROM units WHERE name = ?1 AND NOT EXISTS (SELECT 1 FROM units WHERE id = ?1)
+         LIMIT 2",
+    )?;
+    let ids = stmt
+        .query_map([reference], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(match <[String; 1]>::try_from(ids) {
+        Ok([id]) => Some(id),
+        Err(_) => None,
+    })
+}
+
+fn open_with(conn: &Connection, as_of: NaiveDate, registry: Registry) -> Result<Snapshot> {
     let policies = conn
         .prepare("SELECT id, title, jurisdiction FROM policies ORDER BY ord")?
         .query_map([], |r| {
@@ -515,8 +569,9 @@ impl Snapshot {
         )?;
         let mut rows = stmt.query([&f.policy])?;
         // Units of one target, in registry order (the order they were written in).
-        let mut all_units = conn
-            .prepare("SELECT unit, min, max FROM target_units WHERE policy = ?1 AND target = ?2")?;
+        let mut all_units = conn.prepare(
+            "SELECT unit, min, max FROM target_units WHERE policy = ?1 AND target = ?2 LIMIT ?3",
+        )?;
         let unit_row = |r: &rusqlite::Row| -> rusqlite::Result<(String, Bounds)> {
             Ok((
                 r.get(0)?,
@@ -533,14 +588,13 @@ impl Snapshot {
             let policy: String = r.get(0)?;
             let id: String = r.get(1)?;
             let measure = Measure::parse(r.get_ref(6)?.as_str()?).unwrap_or(Measure::Each);
-            let all: Vec<(String, Bounds)> = match (&f.district, measure) {
-                (Some(_), Measure::Each) => Vec::new(),
-                _ => all_units
-                    .query_map([&policy, &id], unit_row)?
-                    .collect::<rusqlite::Result<_>>()?,
+            let mut all = |limit: i64| -> rusqlite::Result<Vec<(String, Bounds)>> {
+                all_units
+                    .query_map(rusqlite::params![policy, id, limit], unit_row)?
+                    .collect()
             };
             let units = match (&f.district, measure) {
-                (None, _) => all,
+                (None, _) => all(-1)?,
                 (Some(_), Measure::Each) => {
                     let mut params = scope.params("unit IN scope");
                     params.push((":policy", &policy));
@@ -556,16 +610,18 @@ impl Snapshot {
                     .collect::<rusqlite::Result<_>>()?
                 }
                 // A total or a coverage is judged for its whole scope: in view only when
-                // that scope lies within the district.
+                // that scope lies within the district. Its units are read only then.
                 (Some(district), _) => {
                     let jurisdiction = r.get_ref(13)?.as_str()?;
-                    let scope_unit = match all.as_slice() {
+                    let first = all(2)?;
+                    let scope_unit = match first.as_slice() {
                         [(only, _)] => only.as_str(),
                         _ => jurisdiction,
                     };
                     if !self.registry.is_within(scope_unit, district) {
                         continue;
                     }
+                    let all = all(-1)?;
                     roots.extend(all.iter().map(|(u, _)| u.clone()));
                     all
                 }
@@ -573,12 +629,7 @@ impl Snapshot {
             let one_unit = match measure {
                 Measure::Each if f.district.is_some() => {
                     // Whether the target has one unit in all, not just in this district.
-                    units.len() == 1
-                        && all_units
-                            .query_map([&policy, &id], |_| Ok(()))?
-                            .take(2)
-                            .count()
-                            == 1
+                    units.len() == 1 && all(2)?.len() == 1
                 }
                 _ => units.len() == 1,
             };
