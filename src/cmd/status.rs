@@ -22,7 +22,13 @@ struct UnitStatus<'a> {
 
 pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
     let ctx = Ctx::open(cli)?;
-    let (s, f) = ctx.scoped(args, Need::ALL)?;
+    // One unit's rows show trends; the summary of every unit does not.
+    let need = if args.district.is_some() {
+        Need::ALL
+    } else {
+        Need::SUMMARY
+    };
+    let (s, f) = ctx.scoped(args, need)?;
     let mut tasks = task_rows(&s, &f, ctx.ws.due_soon_days);
     let gaps = gap_rows(&s, &f, ctx.ws.stale_after_months, ctx.lang);
     let Some(unit_id) = &f.district else {

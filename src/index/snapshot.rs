@@ -278,25 +278,36 @@ pub enum TaskNeed {
     All,
 }
 
-/// Which parts of the index a report judges: `overdue` needs no targets, `gaps` no tasks.
+/// Which parts of the index a report judges: `overdue` needs no targets, `gaps` no tasks,
+/// and the summary of every unit no trends.
 #[derive(Debug, Clone, Copy)]
 pub struct Need {
     pub tasks: TaskNeed,
     pub targets: bool,
+    /// Where each target's trend starts: the figures of one more date.
+    pub trends: bool,
 }
 
 impl Need {
     pub const ALL: Need = Need {
         tasks: TaskNeed::All,
         targets: true,
+        trends: true,
     };
     pub const OVERDUE: Need = Need {
         tasks: TaskNeed::Overdue,
         targets: false,
+        trends: false,
     };
     pub const TARGETS: Need = Need {
         tasks: TaskNeed::None,
         targets: true,
+        trends: true,
+    };
+    pub const SUMMARY: Need = Need {
+        tasks: TaskNeed::All,
+        targets: true,
+        trends: false,
     };
 }
 
@@ -386,7 +397,7 @@ impl Snapshot {
                 .context("cannot read the index")?;
         }
         if need.targets {
-            self.read_targets(conn, f)
+            self.read_targets(conn, f, need.trends)
                 .context("cannot read the index")?;
         }
         Ok(())
@@ -557,7 +568,7 @@ impl Snapshot {
         Ok(())
     }
 
-    fn read_targets(&mut self, conn: &Connection, f: &Filter) -> Result<()> {
+    fn read_targets(&mut self, conn: &Connection, f: &Filter, trends: bool) -> Result<()> {
         let scope = Scope::new(f, self.as_of);
         let mut targets = Vec::new();
         let mut stmt = conn.prepare(
@@ -584,6 +595,40 @@ impl Snapshot {
         // The units below which figures are read: for a district's report its own subtree
         // and that of any total or coverage target within it.
         let mut roots: Vec<String> = f.district.iter().cloned().collect();
+        // Without a district every target's units are read: one pass over the table, in
+        // the order they were written (each target's in registry order).
+        let mut units_of: HashMap<(String, String), Vec<(String, Bounds)>> = HashMap::new();
+        if f.district.is_none() {
+            let mut stmt = conn.prepare(
+                "SELECT policy, target, unit, min, max FROM target_units
+                 WHERE ?1 IS NULL OR policy = ?1 ORDER BY rowid",
+            )?;
+            let mut rows = stmt.query([&f.policy])?;
+            let mut last: Option<(String, String)> = None;
+            let mut units = Vec::new();
+            while let Some(r) = rows.next()? {
+                let (policy, target) = (r.get_ref(0)?.as_str()?, r.get_ref(1)?.as_str()?);
+                if last
+                    .as_ref()
+                    .is_none_or(|(p, t)| p != policy || t != target)
+                {
+                    if let Some(key) = last.take() {
+                        units_of.entry(key).or_default().append(&mut units);
+                    }
+                    last = Some((policy.to_owned(), target.to_owned()));
+                }
+                units.push((
+                    r.get(2)?,
+                    Bounds {
+                        min: r.get(3)?,
+                        max: r.get(4)?,
+                    },
+                ));
+            }
+            if let Some(key) = last {
+                units_of.entry(key).or_default().append(&mut units);
+            }
+        }
         while let Some(r) = rows.next()? {
             let policy: String = r.get(0)?;
             let id: String = r.get(1)?;
@@ -594,7 +639,9 @@ impl Snapshot {
                     .collect()
             };
             let units = match (&f.district, measure) {
-                (None, _) => all(-1)?,
+                (None, _) => units_of
+                    .remove(&(policy.clone(), id.clone()))
+                    .unwrap_or_default(),
                 (Some(_), Measure::Each) => {
                     let mut params = scope.params("unit IN scope");
                     params.push((":policy", &policy));
@@ -684,7 +731,7 @@ impl Snapshot {
         let mut at_start: HashMap<NaiveDate, Values> = HashMap::new();
         let mut first =
             conn.prepare("SELECT min(date) FROM observations WHERE metric = ?1 AND date <= ?2")?;
-        for t in &targets {
+        for t in targets.iter().filter(|_| trends) {
             // A baseline is itself the start: no figures to read.
             if t.baseline.is_some() || t.units.is_empty() {
                 continue;
