@@ -244,11 +244,10 @@ fn registry_of(
     let mut stmt = conn.prepare(sql)?;
     let units = stmt
         .query_map(params, |r| {
-            let level: String = r.get(2)?;
             Ok(Unit {
                 id: r.get(0)?,
                 name: r.get(1)?,
-                level: Level::parse(&level).unwrap_or(Level::Department),
+                level: Level::parse(r.get_ref(2)?.as_str()?).unwrap_or(Level::Department),
                 kind: r.get(3)?,
                 parent: r.get(4)?,
             })
