@@ -17,7 +17,7 @@ pub struct Registry {
 }
 
 /// Why a reference to a unit did not resolve.
-#[derive(Debug, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Unresolved {
     Unknown,
     /// The name is shared by several units; these are their ids.

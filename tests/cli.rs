@@ -567,6 +567,51 @@ fn refresh_reloads_only_what_changed() {
 }
 
 #[test]
+fn a_changed_progress_file_is_checked_against_the_index_as_it_stands() {
+    let ws = Ws::new();
+    ws.stdout(&["load"], 0);
+    // A task added to the manifest has its instances from the next refresh on.
+    let plan = ws.path("policies/plan.toml");
+    let mut text = std::fs::read_to_string(&plan).unwrap();
+    text += "\n[[tasks]]\nid = \"t4\"\nnumber = \"5\"\ntitle = \"公开服务事项\"\n\
+             each = \"district\"\nlead = [\"each\"]\ndeadline = \"2024-09\"\n";
+    std::fs::write(&plan, text).unwrap();
+    ws.stdout(&["load"], 0);
+    // Then only the events change: a row naming its unit by name is accepted and counts
+    // for that unit's instance.
+    let append = |row: &str| {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(ws.path("progress/events.csv"))
+            .unwrap();
+        std::io::Write::write_all(&mut f, row.as_bytes()).unwrap();
+    };
+    append("plan,t4,湖里区,2024-08-01,done,,\n");
+    let out = ws.stdout(&["load"], 0);
+    assert!(out.contains("1 changed, 0 removed, 4 unchanged"), "{out}");
+    let conn = rusqlite::Connection::open(ws.db()).unwrap();
+    let done: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM events e JOIN instances i ON i.id = e.instance
+             WHERE i.task = 't4' AND i.unit = 'xm-huli' AND e.status = 'done'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(done, 1);
+    // A unit the new task is not carried out by is refused, naming the units it is.
+    append("plan,t4,厦门市,2024-08-02,done,,\n");
+    let out = ws.cmd(&["load"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("progress/events.csv:9:9: task `plan/t4` has no instance for `厦门市`"),
+        "{err}"
+    );
+    assert!(err.contains("its units are: 思明区、湖里区"), "{err}");
+}
+
+#[test]
 fn a_bad_edit_leaves_the_previous_index_in_place() {
     let ws = Ws::new();
     ws.stdout(&["load"], 0);

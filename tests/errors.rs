@@ -212,6 +212,36 @@ fn base_workspace_loads() {
     );
 }
 
+/// A refresh that reloads only changed progress files checks their rows against the index,
+/// reference by reference; each kind of bad progress file gets exactly the diagnostics
+/// `verify` gives it, which checks against the manifests read into memory.
+#[test]
+fn a_changed_progress_file_gets_the_diagnostics_of_verify() {
+    let mut kinds = 0;
+    for entry in fs::read_dir(fixtures()).unwrap() {
+        let dir = entry.unwrap().path();
+        let parts: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        if dir.ends_with("base") || parts != ["progress"] {
+            continue;
+        }
+        let kind = dir.file_name().unwrap().to_str().unwrap();
+        let verified = run(workspace(Some(kind)).path(), &["verify"]);
+        assert_bad_input(kind, &verified);
+        let ws = workspace(None);
+        let r = run(ws.path(), &["load"]);
+        assert_eq!(r.code, Some(0), "{}", r.stderr);
+        overlay(ws.path(), kind);
+        let r = run(ws.path(), &["load"]);
+        assert_bad_input(kind, &r);
+        assert_eq!(r.stderr, verified.stderr, "{kind}");
+        kinds += 1;
+    }
+    assert!(kinds >= 15, "only {kinds} kinds of bad progress file");
+}
+
 // ---------------------------------------------------------------------------------------
 // Definition files: TOML syntax and shape.
 

@@ -6,14 +6,16 @@
 //! are all re-read (they are small); progress files, the bulk, are reloaded one by one.
 //! A refresh is one transaction: it succeeds whole or the previous index stays as it was.
 
+mod lookup;
 pub mod schema;
 pub mod snapshot;
 
 use crate::diag::{BadInput, Diagnostic};
 use crate::parse::defs::{Definitions, parse_definitions};
-use crate::parse::progress::{Catalog, ProgressRows, parse_progress};
+use crate::parse::progress::{Catalog, ProgressRows, check_progress, parse_progress};
 use crate::workspace::{FileEntry, Workspace, source_from_bytes, too_large};
 use anyhow::{Context, Result};
+use lookup::Lookups;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -220,8 +222,9 @@ impl Index {
                 }
             }
         } else if !progress.changed.is_empty() || defs_changed {
-            // The catalogue is read only when there is progress to check against it.
-            let catalog = catalog(&tx)?;
+            // Rows are checked against the index as it now stands, one reference at a time:
+            // a changed file costs what it refers to, not the whole registry.
+            let lookups = Lookups::new(&tx);
             let ids = upsert_files(&tx, PROGRESS, &progress.changed)?;
             for c in &progress.changed {
                 delete_rows_of(&tx, ids[&c.entry.rel], &mut touched)?;
@@ -239,10 +242,11 @@ impl Index {
                 let bytes = std::fs::read(ws.abs(&c.entry.rel))
                     .with_context(|| format!("cannot read {}", c.entry.rel))?;
                 keep_hash_of(&tx, &c.entry.rel, &bytes)?;
-                match source_from_bytes(&c.entry.rel, bytes)
-                    .map_err(|d| vec![d])
-                    .and_then(|src| parse_progress(&src, Some(&catalog)))
-                {
+                let checked = match source_from_bytes(&c.entry.rel, bytes) {
+                    Ok(src) => check_progress(&src, &lookups)?,
+                    Err(d) => Err(vec![d]),
+                };
+                match checked {
                     Ok(rows) => {
                         insert_progress(&tx, id, &rows)?;
                         tx.execute(
@@ -273,12 +277,12 @@ impl Index {
                     }
                     let bytes = std::fs::read(ws.abs(&rel))
                         .with_context(|| format!("cannot read {rel}"))?;
-                    match source_from_bytes(&rel, bytes)
-                        .map_err(|d| vec![d])
-                        .and_then(|src| parse_progress(&src, Some(&catalog)).map(|_| ()))
-                    {
-                        Ok(()) => {}
-                        Err(mut e) => errors.append(&mut e),
+                    let checked = match source_from_bytes(&rel, bytes) {
+                        Ok(src) => check_progress(&src, &lookups)?.map(|_| ()),
+                        Err(d) => Err(vec![d]),
+                    };
+                    if let Err(mut e) = checked {
+                        errors.append(&mut e);
                     }
                 }
             }

@@ -1,7 +1,7 @@
 //! The index's tables. The index is derived from the workspace files and can be rebuilt
 //! at any time, so a change of schema simply bumps `VERSION` and rebuilds.
 
-pub const VERSION: i64 = 9;
+pub const VERSION: i64 = 10;
 
 /// The indexes of the progress tables, dropped and rebuilt around a bulk load. The date
 /// index serves "the figures as they stood on a date" early in the history (trend starts).
@@ -40,7 +40,7 @@ CREATE TABLE units(
 );
 -- A district's subtree, walked down from it by a report of that district.
 CREATE INDEX units_parent ON units(parent);
--- A unit named on the command line by its Chinese name.
+-- Progress and the command line refer to units by name as well as by id.
 CREATE INDEX units_name ON units(name);
 CREATE TABLE metrics(
     id TEXT PRIMARY KEY, name TEXT NOT NULL, en TEXT NOT NULL, unit TEXT NOT NULL,

@@ -1,8 +1,8 @@
 //! Progress files: status events and observations, in CSV or TOML.
 //!
 //! A CSV file says what it holds by its header (a `status` column: events; a `metric`
-//! column: observations). Every row is checked against the catalogue of known units,
-//! metrics and task instances; a file with any bad row is rejected whole.
+//! column: observations). Every row is checked against the known units, metrics and task
+//! instances; a file with any bad row is rejected whole.
 
 use super::{day, toml_error};
 use crate::diag::{Diagnostic, Source};
@@ -10,14 +10,73 @@ use crate::model::{POPULATION, Progress};
 use crate::registry::{Registry, Unresolved};
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
 use std::ops::Range;
 use toml::Spanned;
 
-/// What progress rows are checked against.
+/// The questions checking a progress row asks of what is defined. The catalogue in memory
+/// answers them without fail; the index answers each with a query, so that checking one
+/// file reads only what that file refers to.
+pub trait Lookup {
+    type Error;
+    /// The id of the unit a reference names, by id or by a Chinese name only it has.
+    fn unit(&self, reference: &str) -> Result<Result<String, Unresolved>, Self::Error>;
+    fn has_metric(&self, id: &str) -> Result<bool, Self::Error>;
+    /// Whether the policy has a task with any instance.
+    fn has_policy(&self, policy: &str) -> Result<bool, Self::Error>;
+    /// Whether the task has any instance.
+    fn has_task(&self, policy: &str, task: &str) -> Result<bool, Self::Error>;
+    fn has_instance(&self, policy: &str, task: &str, unit: &str) -> Result<bool, Self::Error>;
+    /// The units carrying out a task, as (id, name) in the registry's order.
+    fn task_units(&self, policy: &str, task: &str) -> Result<Vec<(String, String)>, Self::Error>;
+}
+
+/// What progress rows are checked against, held in memory.
 pub struct Catalog {
     pub registry: Registry,
     /// (policy, task) → the units it has an instance in.
     pub tasks: HashMap<(String, String), Vec<String>>,
+}
+
+impl Catalog {
+    fn units_of(&self, policy: &str, task: &str) -> Option<&Vec<String>> {
+        self.tasks.get(&(policy.to_string(), task.to_string()))
+    }
+}
+
+impl Lookup for Catalog {
+    type Error = Infallible;
+
+    fn unit(&self, reference: &str) -> Result<Result<String, Unresolved>, Infallible> {
+        Ok(self.registry.resolve(reference).map(|u| u.id.clone()))
+    }
+
+    fn has_metric(&self, id: &str) -> Result<bool, Infallible> {
+        Ok(self.registry.metric(id).is_some())
+    }
+
+    fn has_policy(&self, policy: &str) -> Result<bool, Infallible> {
+        Ok(self.tasks.keys().any(|(p, _)| p == policy))
+    }
+
+    fn has_task(&self, policy: &str, task: &str) -> Result<bool, Infallible> {
+        Ok(self.units_of(policy, task).is_some())
+    }
+
+    fn has_instance(&self, policy: &str, task: &str, unit: &str) -> Result<bool, Infallible> {
+        Ok(self
+            .units_of(policy, task)
+            .is_some_and(|units| units.iter().any(|u| u == unit)))
+    }
+
+    fn task_units(&self, policy: &str, task: &str) -> Result<Vec<(String, String)>, Infallible> {
+        Ok(self
+            .units_of(policy, task)
+            .into_iter()
+            .flatten()
+            .map(|u| (u.clone(), self.registry.name(u).to_string()))
+            .collect())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -93,6 +152,23 @@ pub fn parse_progress(
     src: &Source,
     catalog: Option<&Catalog>,
 ) -> Result<ProgressRows, Vec<Diagnostic>> {
+    let Ok(checked) = read(src, catalog);
+    checked
+}
+
+/// As [`parse_progress`], checking every row's references with `lookup`, which may fail
+/// (the index, when SQLite does).
+pub fn check_progress<L: Lookup>(
+    src: &Source,
+    lookup: &L,
+) -> Result<Result<ProgressRows, Vec<Diagnostic>>, L::Error> {
+    read(src, Some(lookup))
+}
+
+fn read<L: Lookup>(
+    src: &Source,
+    lookup: Option<&L>,
+) -> Result<Result<ProgressRows, Vec<Diagnostic>>, L::Error> {
     let mut errors = Vec::new();
     let mut rows = ProgressRows::default();
     let tables = if src.path.ends_with(".toml") {
@@ -102,18 +178,18 @@ pub fn parse_progress(
     };
     for (is_event, row) in tables {
         if is_event {
-            if let Some(e) = event(src, &row, catalog, &mut errors) {
+            if let Some(e) = event(src, &row, lookup, &mut errors)? {
                 rows.events.push(e);
             }
-        } else if let Some(o) = observation(src, &row, catalog, &mut errors) {
+        } else if let Some(o) = observation(src, &row, lookup, &mut errors)? {
             rows.observations.push(o);
         }
     }
-    if errors.is_empty() {
+    Ok(if errors.is_empty() {
         Ok(rows)
     } else {
         Err(errors)
-    }
+    })
 }
 
 fn csv_rows(src: &Source, errors: &mut Vec<Diagnostic>) -> Vec<(bool, Row)> {
@@ -364,15 +440,15 @@ fn date_cell(src: &Source, row: &Row, errors: &mut Vec<Diagnostic>) -> Option<Na
         .ok()
 }
 
-fn unit_cell(
+fn unit_cell<L: Lookup>(
     src: &Source,
     reference: &str,
     loc: &Loc,
-    registry: &Registry,
+    lookup: &L,
     errors: &mut Vec<Diagnostic>,
-) -> Option<String> {
-    match registry.resolve(reference) {
-        Ok(u) => Some(u.id.clone()),
+) -> Result<Option<String>, L::Error> {
+    Ok(match lookup.unit(reference)? {
+        Ok(id) => Some(id),
         Err(Unresolved::Unknown) => {
             errors.push(
                 loc.error(src, format!("unknown unit `{reference}`"))
@@ -387,15 +463,15 @@ fn unit_cell(
             );
             None
         }
-    }
+    })
 }
 
-fn event(
+fn event<L: Lookup>(
     src: &Source,
     row: &Row,
-    catalog: Option<&Catalog>,
+    lookup: Option<&L>,
     errors: &mut Vec<Diagnostic>,
-) -> Option<EventRow> {
+) -> Result<Option<EventRow>, L::Error> {
     let before = errors.len();
     let policy = required(src, row, "policy", errors);
     let task = required(src, row, "task", errors);
@@ -409,26 +485,24 @@ fn event(
             None
         })
     });
-    let (Some((policy, ploc)), Some((task, tloc)), Some(catalog)) = (policy, task, catalog) else {
-        return None;
+    let (Some((policy, ploc)), Some((task, tloc)), Some(lookup)) = (policy, task, lookup) else {
+        return Ok(None);
     };
-    let key = (policy.to_string(), task.to_string());
-    let Some(units) = catalog.tasks.get(&key) else {
-        let known_policy = catalog.tasks.keys().any(|(p, _)| p == policy);
-        errors.push(if known_policy {
+    if !lookup.has_task(policy, task)? {
+        errors.push(if lookup.has_policy(policy)? {
             tloc.error(src, format!("policy `{policy}` has no task `{task}`"))
                 .help("use the task's id from the manifest (e.g. t01, city-1)")
         } else {
             ploc.error(src, format!("unknown policy `{policy}`"))
                 .help("use the id in the manifest's [policy] table")
         });
-        return None;
-    };
+        return Ok(None);
+    }
     let (uref, uloc) = row.get("unit");
     let unit = if uref.is_empty() {
-        match units.as_slice() {
-            [only] => Some(only.clone()),
-            _ => {
+        match lookup.task_units(policy, task)?.as_slice() {
+            [(only, _)] => Some(only.clone()),
+            units => {
                 errors.push(
                     uloc.error(
                         src,
@@ -445,49 +519,50 @@ fn event(
             }
         }
     } else {
-        unit_cell(src, uref, &uloc, &catalog.registry, errors).and_then(|u| {
-            if units.contains(&u) {
-                Some(u)
-            } else {
+        match unit_cell(src, uref, &uloc, lookup, errors)? {
+            Some(u) if lookup.has_instance(policy, task, &u)? => Some(u),
+            Some(_) => {
+                let names: Vec<String> = lookup
+                    .task_units(policy, task)?
+                    .into_iter()
+                    .map(|(_, name)| name)
+                    .collect();
                 errors.push(
                     uloc.error(
                         src,
                         format!("task `{policy}/{task}` has no instance for `{uref}`"),
                     )
-                    .help(format!(
-                        "its units are: {}",
-                        units
-                            .iter()
-                            .map(|u| catalog.registry.name(u))
-                            .collect::<Vec<_>>()
-                            .join("、")
-                    )),
+                    .help(format!("its units are: {}", names.join("、"))),
                 );
                 None
             }
-        })
+            None => None,
+        }
     };
     if errors.len() > before {
-        return None;
+        return Ok(None);
     }
-    Some(EventRow {
+    let (Some(unit), Some(date), Some(status)) = (unit, date, status) else {
+        return Ok(None);
+    };
+    Ok(Some(EventRow {
         line: row.line,
         policy: policy.to_string(),
         task: task.to_string(),
-        unit: unit?,
-        date: date?,
-        status: status?,
+        unit,
+        date,
+        status,
         note: row.get("note").0.to_string(),
         evidence: row.get("evidence").0.to_string(),
-    })
+    }))
 }
 
-fn observation(
+fn observation<L: Lookup>(
     src: &Source,
     row: &Row,
-    catalog: Option<&Catalog>,
+    lookup: Option<&L>,
     errors: &mut Vec<Diagnostic>,
-) -> Option<ObservationRow> {
+) -> Result<Option<ObservationRow>, L::Error> {
     let before = errors.len();
     let metric = required(src, row, "metric", errors);
     let unit = required(src, row, "unit", errors);
@@ -511,28 +586,36 @@ fn observation(
             None
         }
     });
-    let catalog = catalog?;
-    let metric = metric.and_then(|(m, loc)| {
-        if catalog.registry.metric(m).is_some() {
-            Some(m.to_string())
-        } else {
+    let Some(lookup) = lookup else {
+        return Ok(None);
+    };
+    let metric = match metric {
+        Some((m, _)) if lookup.has_metric(m)? => Some(m.to_string()),
+        Some((m, loc)) => {
             errors.push(
                 loc.error(src, format!("unknown metric `{m}`"))
                     .help("define it in a [[metrics]] table, or correct the id"),
             );
             None
         }
-    });
-    let unit = unit.and_then(|(u, loc)| unit_cell(src, u, &loc, &catalog.registry, errors));
+        None => None,
+    };
+    let unit = match unit {
+        Some((u, loc)) => unit_cell(src, u, &loc, lookup, errors)?,
+        None => None,
+    };
     if errors.len() > before {
-        return None;
+        return Ok(None);
     }
-    Some(ObservationRow {
+    let (Some(metric), Some(unit), Some(date), Some(value)) = (metric, unit, date, value) else {
+        return Ok(None);
+    };
+    Ok(Some(ObservationRow {
         line: row.line,
-        metric: metric?,
-        unit: unit?,
-        date: date?,
-        value: value?,
+        metric,
+        unit,
+        date,
+        value,
         source: row.get("source").0.to_string(),
-    })
+    }))
 }
