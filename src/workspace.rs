@@ -311,11 +311,18 @@ fn temporary(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let written = std::fs::File::create(&tmp).and_then(|mut f| {
-        std::io::Write::write_all(&mut f, bytes)?;
-        f.sync_all()
-    });
+    // A new file, never one left by a killed process that had the same id: that one is
+    // left alone.
+    let mut n = 0;
+    let (tmp, mut file) = loop {
+        let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
+        match std::fs::File::create_new(&tmp) {
+            Ok(file) => break (tmp, file),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+            Err(e) => return Err(e),
+        }
+    };
+    let written = std::io::Write::write_all(&mut file, bytes).and_then(|()| file.sync_all());
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
@@ -327,5 +334,27 @@ fn temporary(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
 fn sync_folder(path: &Path) {
     if let Ok(d) = std::fs::File::open(path.parent().unwrap_or(Path::new("."))) {
         let _ = d.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_atomically;
+
+    #[test]
+    fn a_temporary_file_left_by_a_process_with_the_same_id_is_not_written_over() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("events.csv");
+        let leftover = dir
+            .path()
+            .join(format!(".events.csv.{}.0.tmp", std::process::id()));
+        std::fs::write(&leftover, "left by a killed process").unwrap();
+        write_atomically(&path, b"new").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        assert_eq!(
+            std::fs::read_to_string(&leftover).unwrap(),
+            "left by a killed process"
+        );
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 }
