@@ -1,5 +1,7 @@
-//! The newest and the oldest figure of each (metric, unit), kept key by key as progress
-//! files change, are those an index built afresh from the same files holds.
+//! A refresh writes only what changed: the rows of a changed progress file are compared
+//! with those the index holds, and the newest and oldest figure of each (metric, unit) are
+//! kept key by key. After every edit the index holds exactly what an index built afresh
+//! from the same files holds.
 
 mod common;
 
@@ -7,75 +9,124 @@ use govtrack::index::Index;
 use govtrack::workspace::Workspace;
 use std::path::Path;
 
-/// Every row of `latest` and of `earliest`, in key order.
-fn ends(db: &Path) -> Vec<String> {
+/// Every progress row, and every row of `latest` and `earliest`, as text in a fixed order.
+fn held(db: &Path) -> Vec<String> {
     let conn = rusqlite::Connection::open(db).unwrap();
+    let queries = [
+        "SELECT 'latest', metric, unit, date, value FROM latest",
+        "SELECT 'earliest', metric, unit, date, value FROM earliest",
+        "SELECT 'observation', f.path, o.line, o.metric, o.unit, o.date, o.value, o.source
+         FROM observations o JOIN files f ON f.id = o.file",
+        "SELECT 'event', f.path, e.line, e.policy, e.task, e.unit, e.instance, e.date,
+                e.status, e.note, e.evidence
+         FROM events e JOIN files f ON f.id = e.file",
+    ];
     let mut out = Vec::new();
-    for table in ["latest", "earliest"] {
-        let mut stmt = conn
-            .prepare(&format!(
-                "SELECT metric, unit, date, value FROM {table} ORDER BY metric, unit"
-            ))
-            .unwrap();
+    for sql in queries {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let n = stmt.column_count();
         let rows = stmt
             .query_map([], |r| {
-                Ok(format!(
-                    "{table} {} {} {} {}",
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, f64>(3)?
-                ))
+                (0..n)
+                    .map(|i| {
+                        Ok(match r.get_ref(i)? {
+                            rusqlite::types::ValueRef::Null => "NULL".to_string(),
+                            rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                            rusqlite::types::ValueRef::Real(v) => v.to_string(),
+                            v => v.as_str()?.to_string(),
+                        })
+                    })
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map(|cells| cells.join(" "))
             })
             .unwrap();
         out.extend(rows.map(Result::unwrap));
     }
+    out.sort();
     out
 }
 
 #[test]
-fn figures_kept_key_by_key_match_a_fresh_index() {
+fn a_refresh_holds_what_a_fresh_index_holds_after_every_edit() {
     let dir = common::workspace("tree");
     let ws = Workspace::locate(Some(dir.path())).unwrap();
     let kept = dir.path().join("kept.sqlite");
     let (mut index, _) = Index::open(&kept).unwrap();
     index.refresh(&ws).unwrap();
-    let header = "metric,unit,date,value,source\n";
-    let steps: [(&str, Option<&str>); 5] = [
+    let obs = "metric,unit,date,value,source\n";
+    let events = "policy,task,unit,date,status,note,evidence\n";
+    let steps: [(&str, Option<String>); 10] = [
         // Older figures than any before: each key's oldest changes, its newest does not.
         (
             "progress/old.csv",
-            Some("workers,c1,2023-01-31,11,\nworkers,c2,2023-01-31,5,\n"),
+            Some(format!(
+                "{obs}workers,c1,2023-01-31,11,\nworkers,c2,2023-01-31,5,\n"
+            )),
         ),
         // Newer ones, and two on one day: the one loaded last counts.
         (
             "progress/new.csv",
-            Some("workers,c1,2024-09-30,21,\nworkers,c1,2024-09-30,22,\n"),
+            Some(format!(
+                "{obs}workers,c1,2024-09-30,21,\nworkers,c1,2024-09-30,22,\n"
+            )),
+        ),
+        // A row inserted at the top: the others keep their figures on new lines.
+        (
+            "progress/new.csv",
+            Some(format!(
+                "{obs}workers,c2,2024-09-30,9,\nworkers,c1,2024-09-30,21,\nworkers,c1,2024-09-30,22,\n"
+            )),
+        ),
+        // The same row twice, then once: one of the two goes.
+        (
+            "progress/new.csv",
+            Some(format!(
+                "{obs}workers,c2,2024-09-30,9,\nworkers,c2,2024-09-30,9,\n"
+            )),
+        ),
+        (
+            "progress/new.csv",
+            Some(format!("{obs}workers,c2,2024-09-30,9,\n")),
         ),
         // Figures moved earlier still, two on one day.
         (
             "progress/old.csv",
-            Some("workers,c1,2022-01-31,9,\nworkers,c1,2022-01-31,8,\n"),
+            Some(format!(
+                "{obs}workers,c1,2022-01-31,9,\nworkers,c1,2022-01-31,8,\n"
+            )),
         ),
         ("progress/old.csv", None),
         ("progress/new.csv", None),
+        // Events are compared row by row too.
+        (
+            "progress/events.csv",
+            Some(format!(
+                "{events}p,t1,c,2024-03-01,in_progress,a,\np,t1,c,2024-04-01,done,b,\n"
+            )),
+        ),
+        (
+            "progress/events.csv",
+            Some(format!(
+                "{events}p,t1,c,2024-04-01,done,b,\np,t1,c,2024-03-01,in_progress,a2,\n"
+            )),
+        ),
     ];
-    for (n, (rel, rows)) in steps.into_iter().enumerate() {
-        match rows {
-            Some(rows) => std::fs::write(dir.path().join(rel), format!("{header}{rows}")).unwrap(),
+    for (n, (rel, text)) in steps.into_iter().enumerate() {
+        match text {
+            Some(text) => std::fs::write(dir.path().join(rel), text).unwrap(),
             None => std::fs::remove_file(dir.path().join(rel)).unwrap(),
         }
         let report = index.refresh(&ws).unwrap();
         assert_eq!(report.loaded.len() + report.removed.len(), 1, "step {n}");
         let fresh = dir.path().join(format!("fresh{n}.sqlite"));
         Index::open(&fresh).unwrap().0.refresh(&ws).unwrap();
-        let (kept_ends, fresh_ends) = (ends(&kept), ends(&fresh));
-        assert_eq!(kept_ends, fresh_ends, "step {n}");
-        assert!(!fresh_ends.is_empty());
+        let (kept_rows, fresh_rows) = (held(&kept), held(&fresh));
+        assert_eq!(kept_rows, fresh_rows, "step {n}");
+        assert!(fresh_rows.iter().any(|r| r.starts_with("earliest")));
     }
-    let at_start = ends(&kept);
+    let rows = held(&kept);
     assert!(
-        at_start.contains(&"earliest workers c1 2024-01-31 15".to_string()),
-        "{at_start:#?}"
+        rows.contains(&"earliest workers c1 2024-01-31 15".to_string()),
+        "{rows:#?}"
     );
 }

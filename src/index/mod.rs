@@ -12,7 +12,9 @@ pub mod snapshot;
 
 use crate::diag::{BadInput, Diagnostic};
 use crate::parse::defs::{Definitions, parse_definitions};
-use crate::parse::progress::{Catalog, ProgressRows, check_progress, parse_progress};
+use crate::parse::progress::{
+    Catalog, EventRow, ObservationRow, ProgressRows, check_progress, parse_progress,
+};
 use crate::workspace::{FileEntry, Workspace, source_from_bytes, too_large};
 use anyhow::{Context, Result};
 use lookup::Lookups;
@@ -226,14 +228,16 @@ impl Index {
             // a changed file costs what it refers to, not the whole registry.
             let lookups = Lookups::new(&tx);
             let ids = upsert_files(&tx, PROGRESS, &progress.changed)?;
-            for c in &progress.changed {
-                delete_rows_of(&tx, ids[&c.entry.rel], &mut touched)?;
-            }
             // Loading most of the workspace: inserting into indexed tables costs several
-            // times a plain insert, so the indexes are dropped and built once at the end.
+            // times a plain insert, so the rows go, the indexes are dropped, and they are
+            // built once at the end. Otherwise each file's rows are compared with those
+            // the index holds, and only the rows that differ are written.
             bulk =
                 progress.changed.len() * 2 > progress_on_disk.len() && progress.changed.len() > 10;
             if bulk {
+                for c in &progress.changed {
+                    delete_rows_of(&tx, ids[&c.entry.rel], &mut touched)?;
+                }
                 tx.execute_batch(schema::DROP_PROGRESS_INDEXES)?;
             }
             for (n, c) in progress.changed.iter().enumerate() {
@@ -248,19 +252,16 @@ impl Index {
                 };
                 match checked {
                     Ok(rows) => {
-                        insert_progress(&tx, id, &rows)?;
+                        if bulk {
+                            // `latest` and `earliest` are rebuilt whole after a bulk load.
+                            insert_progress(&tx, id, &rows)?;
+                        } else {
+                            replace_rows(&tx, id, &rows, &mut touched)?;
+                        }
                         tx.execute(
                             "UPDATE files SET events = ?1, observations = ?2 WHERE id = ?3",
                             params![rows.events.len() as i64, rows.observations.len() as i64, id],
                         )?;
-                        // A bulk load rebuilds `latest` and `earliest` whole; no need to note each key.
-                        if !bulk {
-                            touched.extend(
-                                rows.observations
-                                    .iter()
-                                    .map(|o| (o.metric.clone(), o.unit.clone())),
-                            );
-                        }
                     }
                     Err(mut e) => errors.append(&mut e),
                 }
@@ -672,41 +673,172 @@ fn dangling_progress(tx: &Transaction) -> Result<Vec<String>> {
 }
 
 fn insert_progress(tx: &Transaction, file: i64, rows: &ProgressRows) -> Result<()> {
-    let mut ev = tx.prepare_cached(
+    for e in &rows.events {
+        insert_event(tx, file, e)?;
+    }
+    for o in &rows.observations {
+        insert_observation(tx, file, o)?;
+    }
+    Ok(())
+}
+
+fn insert_event(tx: &Transaction, file: i64, e: &EventRow) -> Result<()> {
+    tx.prepare_cached(
         "INSERT INTO events(file, line, policy, task, unit, instance, date, status, note, evidence)
          VALUES (?1,?2,?3,?4,?5,
                  (SELECT id FROM instances WHERE policy = ?3 AND task = ?4 AND unit = ?5),
                  ?6,?7,?8,?9)",
-    )?;
-    for e in &rows.events {
-        ev.execute(params![
-            file,
-            e.line as i64,
-            e.policy,
-            e.task,
-            e.unit,
-            e.date.to_string(),
-            e.status.as_str(),
-            e.note,
-            e.evidence
-        ])?;
-    }
-    let mut ob = tx.prepare_cached(
+    )?
+    .execute(params![
+        file,
+        e.line as i64,
+        e.policy,
+        e.task,
+        e.unit,
+        e.date.to_string(),
+        e.status.as_str(),
+        e.note,
+        e.evidence
+    ])?;
+    Ok(())
+}
+
+fn insert_observation(tx: &Transaction, file: i64, o: &ObservationRow) -> Result<()> {
+    tx.prepare_cached(
         "INSERT INTO observations(file, line, metric, unit, date, value, source)
          VALUES (?1,?2,?3,?4,?5,?6,?7)",
+    )?
+    .execute(params![
+        file,
+        o.line as i64,
+        o.metric,
+        o.unit,
+        o.date.to_string(),
+        o.value,
+        o.source
+    ])?;
+    Ok(())
+}
+
+/// Where a row the index holds sits: its rowid and the line it was read from.
+type Held = Vec<(i64, i64)>;
+
+/// Makes the rows the index holds for `file` those of `rows`. A row the file still has
+/// stays where it is (renumbered if its line moved); only the rows that differ are deleted
+/// or inserted. Correcting one figure in a file of a thousand rows then writes one row,
+/// not a thousand scattered entries of each index on observations.
+fn replace_rows(
+    tx: &Transaction,
+    file: i64,
+    rows: &ProgressRows,
+    touched: &mut HashSet<(String, String)>,
+) -> Result<()> {
+    let mut held: HashMap<[String; 7], Held> = HashMap::new();
+    let mut stmt = tx.prepare_cached(
+        "SELECT rowid, line, policy, task, unit, date, status, note, evidence FROM events
+         WHERE file = ?1",
     )?;
+    let mut found = stmt.query([file])?;
+    while let Some(r) = found.next()? {
+        let key: [String; 7] = [
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+            r.get(7)?,
+            r.get(8)?,
+        ];
+        held.entry(key).or_default().push((r.get(0)?, r.get(1)?));
+    }
+    drop(found);
+    for e in &rows.events {
+        let key = [
+            e.policy.clone(),
+            e.task.clone(),
+            e.unit.clone(),
+            e.date.to_string(),
+            e.status.as_str().to_string(),
+            e.note.clone(),
+            e.evidence.clone(),
+        ];
+        match take(&mut held, &key, e.line) {
+            Some((rowid, line)) if line != e.line as i64 => {
+                tx.prepare_cached("UPDATE events SET line = ?1 WHERE rowid = ?2")?
+                    .execute(params![e.line as i64, rowid])?;
+            }
+            Some(_) => {}
+            None => insert_event(tx, file, e)?,
+        }
+    }
+    for (rowid, _) in held.into_values().flatten() {
+        tx.prepare_cached("DELETE FROM events WHERE rowid = ?1")?
+            .execute([rowid])?;
+    }
+
+    // An observation's value is compared by its bits: the same text parses the same.
+    let mut held: HashMap<(String, String, String, u64, String), Held> = HashMap::new();
+    let mut stmt = tx.prepare_cached(
+        "SELECT rowid, line, metric, unit, date, value, source FROM observations WHERE file = ?1",
+    )?;
+    let mut found = stmt.query([file])?;
+    while let Some(r) = found.next()? {
+        let key = (
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get::<_, f64>(5)?.to_bits(),
+            r.get(6)?,
+        );
+        held.entry(key).or_default().push((r.get(0)?, r.get(1)?));
+    }
+    drop(found);
     for o in &rows.observations {
-        ob.execute(params![
-            file,
-            o.line as i64,
-            o.metric,
-            o.unit,
+        let key = (
+            o.metric.clone(),
+            o.unit.clone(),
             o.date.to_string(),
-            o.value,
-            o.source
-        ])?;
+            o.value.to_bits(),
+            o.source.clone(),
+        );
+        match take(&mut held, &key, o.line) {
+            Some((rowid, line)) if line != o.line as i64 => {
+                tx.prepare_cached("UPDATE observations SET line = ?1 WHERE rowid = ?2")?
+                    .execute(params![o.line as i64, rowid])?;
+            }
+            Some(_) => {}
+            None => {
+                insert_observation(tx, file, o)?;
+                touched.insert((o.metric.clone(), o.unit.clone()));
+            }
+        }
+    }
+    for ((metric, unit, ..), gone) in held {
+        for (rowid, _) in gone {
+            tx.prepare_cached("DELETE FROM observations WHERE rowid = ?1")?
+                .execute([rowid])?;
+        }
+        touched.insert((metric, unit));
     }
     Ok(())
+}
+
+/// One of the rows held under `key`, the one on `line` if there is one.
+fn take<K: std::hash::Hash + Eq>(
+    held: &mut HashMap<K, Held>,
+    key: &K,
+    line: usize,
+) -> Option<(i64, i64)> {
+    let rows = held.get_mut(key)?;
+    let at = rows
+        .iter()
+        .position(|&(_, l)| l == line as i64)
+        .unwrap_or(0);
+    let row = rows.swap_remove(at);
+    if rows.is_empty() {
+        held.remove(key);
+    }
+    Some(row)
 }
 
 /// A source for checking a progress file before writing to it (used by `record`).
