@@ -73,16 +73,16 @@ pub fn values_at(registry: &Registry, history: &History, at: NaiveDate) -> Value
     out
 }
 
-/// The figure of `metric` for `unit`; `rollup` says whether the metric sums.
+/// The figure of `metric` for the unit at `place` in the registry; `rollup` says whether
+/// the metric sums.
 pub fn figure(
     registry: &Registry,
     values: &Values,
     metric: &str,
     rollup: bool,
-    unit: &str,
+    place: usize,
 ) -> Option<Figure> {
     let figures = values.metric(metric)?;
-    let place = registry.place(unit)?;
     let depth = registry.units().len();
     figure_within(registry, figures, rollup, place, depth)
 }
@@ -179,7 +179,7 @@ mod tests {
             &values_at(r, h, day(date)),
             metric,
             metric != "rate",
-            unit,
+            r.place(unit)?,
         )
     }
 

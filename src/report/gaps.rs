@@ -148,8 +148,17 @@ fn rolls_up(s: &Snapshot, metric: &str) -> bool {
     s.registry.metric(metric).is_some_and(|m| m.rollup)
 }
 
-fn read(s: &Snapshot, t: &TargetInfo, unit: &str, bounds: Bounds, values: &Values) -> Reading {
-    let fig = |metric: &str| figure(&s.registry, values, metric, rolls_up(s, metric), unit);
+/// `place`: the unit's place in the registry, found once for all the readings of a unit.
+fn read(
+    s: &Snapshot,
+    t: &TargetInfo,
+    place: Option<usize>,
+    bounds: Bounds,
+    values: &Values,
+) -> Reading {
+    let fig = |metric: &str| {
+        place.and_then(|p| figure(&s.registry, values, metric, rolls_up(s, metric), p))
+    };
     let num = fig(&t.metric);
     let den = t.per.as_ref().map(|(m, _)| fig(m));
     let j = match (&t.per, den) {
@@ -207,10 +216,11 @@ pub fn trend_points(
         .collect();
     dates.sort();
     dates.dedup();
+    let place = s.registry.place(unit);
     dates
         .into_iter()
         .filter_map(|d| {
-            let r = read(s, t, unit, bounds, &values_at(&s.registry, history, d));
+            let r = read(s, t, place, bounds, &values_at(&s.registry, history, d));
             r.j.actual.filter(|_| !r.partial).map(|a| (d, a))
         })
         .collect()
@@ -221,7 +231,7 @@ pub fn trend_points(
 fn pace(
     s: &Snapshot,
     t: &TargetInfo,
-    unit: &str,
+    place: Option<usize>,
     bounds: Bounds,
     now: &Reading,
 ) -> Option<crate::judge::trend::Trend> {
@@ -238,7 +248,7 @@ fn pace(
         Some(b) => (b.date, b.value),
         None => {
             let day = s.start_of.get(&(t.policy.clone(), t.id.clone()))?;
-            let r = read(s, t, unit, bounds, s.at_start.get(day)?);
+            let r = read(s, t, place, bounds, s.at_start.get(day)?);
             (r.newest?, r.j.actual.filter(|_| !r.partial)?)
         }
     };
@@ -299,7 +309,8 @@ impl Row<'_> {
 
     /// The row of one unit, with freshness, completeness and trend.
     fn unit(&self, unit: &str, bounds: Bounds) -> GapRow {
-        let r = read(self.s, self.t, unit, bounds, &self.s.now);
+        let place = self.s.registry.place(unit);
+        let r = read(self.s, self.t, place, bounds, &self.s.now);
         let lang = self.lang;
         let mut text = gap_phrase(self.s, self.t, &r.j, lang);
         if let Some((k, n)) = r.reported.filter(|_| r.partial) {
@@ -313,7 +324,7 @@ impl Row<'_> {
                 Lang::Zh => format!("(数据日期{date})"),
             };
         }
-        let trend = pace(self.s, self.t, unit, bounds, &r);
+        let trend = pace(self.s, self.t, place, bounds, &r);
         let mut row = self.make(unit, bounds, r.j, text.trim().to_string());
         row.data_date = r.oldest.map(|d| d.to_string());
         row.stale = stale;
@@ -381,7 +392,7 @@ pub fn gap_rows(s: &Snapshot, f: &Filter, stale_after_months: u32, lang: Lang) -
                 let readings: Vec<Reading> = t
                     .units
                     .iter()
-                    .map(|(u, b)| read(s, t, u, *b, &s.now))
+                    .map(|(u, b)| read(s, t, s.registry.place(u), *b, &s.now))
                     .collect();
                 let reported = readings.iter().filter(|r| r.j.actual.is_some()).count();
                 let sum = |pick: fn(&Reading) -> Option<f64>| -> Option<f64> {
@@ -416,7 +427,7 @@ pub fn gap_rows(s: &Snapshot, f: &Filter, stale_after_months: u32, lang: Lang) -
                 let mut short = Vec::new();
                 let mut no_data = 0;
                 for (unit, bounds) in &t.units {
-                    let r = read(s, t, unit, *bounds, &s.now);
+                    let r = read(s, t, s.registry.place(unit), *bounds, &s.now);
                     if r.j.status != TargetStatus::Met {
                         no_data += usize::from(r.j.status == TargetStatus::NoData);
                         short.push(s.registry.name(unit).to_string());
