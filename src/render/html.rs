@@ -1458,7 +1458,7 @@ impl Charts {
 /// The open gap of one unit on an attainment chart's target; none means the unit meets it.
 fn unit_gap<'a>(a: &Attainment, gaps: &'a [GapRow], unit: &str) -> Option<&'a GapRow> {
     gaps.iter()
-        .find(|g| !g.summary && g.policy == a.policy && g.target == a.target && g.unit == unit)
+        .find(|g| !g.summary && *g.policy == *a.policy && *g.target == *a.target && g.unit == unit)
 }
 
 /// Whether some unit's verdict disagrees with the bounds drawn: the target's bounds differ

@@ -233,8 +233,9 @@ pub fn digest_md(d: &Digest) -> String {
                     bound,
                     cell(&g.gap_text),
                     g.deadline
-                        .clone()
-                        .unwrap_or_else(|| l.pick("standing", "常态").into()),
+                        .as_deref()
+                        .unwrap_or(l.pick("standing", "常态"))
+                        .to_string(),
                     trend,
                 ],
             );

@@ -202,12 +202,12 @@ impl Row for GapRow {
 
     fn record(&self) -> Vec<String> {
         vec![
-            self.policy.clone(),
-            self.target.clone(),
-            self.title.clone(),
+            self.policy.to_string(),
+            self.target.to_string(),
+            self.title.to_string(),
             self.unit.clone(),
             self.unit_id.clone(),
-            self.metric.clone(),
+            self.metric.to_string(),
             self.measure.to_string(),
             self.summary.to_string(),
             opt(&self.actual),
@@ -268,8 +268,8 @@ impl Row for GapRow {
         };
         vec![
             lang.light(self.light).to_string(),
-            self.policy.clone(),
-            self.title.clone(),
+            self.policy.to_string(),
+            self.title.to_string(),
             if self.summary {
                 format!("{}{}", self.unit, lang.pick(" (all)", "(合计)"))
             } else {
@@ -281,8 +281,9 @@ impl Row for GapRow {
             self.gap_text.clone(),
             lang.target_status(self.status).to_string(),
             self.deadline
-                .clone()
-                .unwrap_or_else(|| lang.pick("standing", "常态").into()),
+                .as_deref()
+                .unwrap_or(lang.pick("standing", "常态"))
+                .to_string(),
             trend,
         ]
     }
@@ -352,11 +353,11 @@ impl Row for GapRow {
         let units = |v: Option<usize>| XlsxValue::number(v.map(|n| n as f64));
         vec![
             XlsxValue::text(&*self.policy),
-            XlsxValue::text(self.target.as_str()),
+            XlsxValue::text(&*self.target),
             XlsxValue::text(&*self.title),
             XlsxValue::text(self.unit.as_str()),
             XlsxValue::text(self.unit_id.as_str()),
-            XlsxValue::text(self.metric.as_str()),
+            XlsxValue::text(&*self.metric),
             XlsxValue::text(measure_word(self.measure, lang)),
             XlsxValue::yes_no(self.summary, lang),
             XlsxValue::number(self.actual),

@@ -228,13 +228,13 @@ pub fn digest(s: &Snapshot, o: &DigestOptions) -> Digest {
         let Some(actual) = g.actual else { continue };
         match attainment
             .iter_mut()
-            .find(|a| a.policy == g.policy && a.target == g.target)
+            .find(|a| *a.policy == *g.policy && *a.target == *g.target)
         {
             Some(a) => a.bars.push((g.unit.clone(), actual)),
             None => attainment.push(Attainment {
-                policy: g.policy.clone(),
-                target: g.target.clone(),
-                title: g.title.clone(),
+                policy: g.policy.to_string(),
+                target: g.target.to_string(),
+                title: g.title.to_string(),
                 min: g.min,
                 max: g.max,
                 bars: vec![(g.unit.clone(), actual)],
@@ -259,9 +259,9 @@ pub fn digest(s: &Snapshot, o: &DigestOptions) -> Digest {
             }),
     };
     let trend = chosen.map(|g| TrendChart {
-        policy: g.policy.clone(),
-        target: g.target.clone(),
-        title: g.title.clone(),
+        policy: g.policy.to_string(),
+        target: g.target.to_string(),
+        title: g.title.to_string(),
         unit: g.unit.clone(),
         unit_id: g.unit_id.clone(),
         points: Vec::new(),

@@ -12,17 +12,19 @@ use crate::model::{Bounds, Measure};
 use chrono::{Months, NaiveDate};
 use serde::Serialize;
 use std::collections::HashSet;
+use std::rc::Rc;
 
 /// One target judged for one unit, or for a whole scope (totals, coverage, and the summary
 /// of a target that applies to each of many units).
 #[derive(Debug, Clone, Serialize)]
 pub struct GapRow {
-    pub policy: String,
-    pub target: String,
-    pub title: String,
+    /// Shared by the rows of one target: a province's `gaps` has 236,000 rows.
+    pub policy: Rc<str>,
+    pub target: Rc<str>,
+    pub title: Rc<str>,
     pub unit: String,
     pub unit_id: String,
-    pub metric: String,
+    pub metric: Rc<str>,
     pub measure: &'static str,
     /// A roll-up of the rows of this target for the units in view.
     pub summary: bool,
@@ -36,7 +38,7 @@ pub struct GapRow {
     pub status: TargetStatus,
     /// Red: missed; yellow: not met yet, or no data; green: met.
     pub light: Light,
-    pub deadline: Option<String>,
+    pub deadline: Option<Rc<str>>,
     /// Unmet and the deadline has passed (or the target is a standing norm).
     pub missed: bool,
     /// The oldest observation the reported figure (the numerator) rests on.
@@ -268,18 +270,24 @@ struct Row<'a> {
     lang: Lang,
     overdue: bool,
     stale_before: NaiveDate,
+    /// The target's policy, id, title, metric and deadline, shared by its rows.
+    policy: Rc<str>,
+    target: Rc<str>,
+    title: Rc<str>,
+    metric: Rc<str>,
+    deadline: Option<Rc<str>>,
 }
 
 impl Row<'_> {
     fn make(&self, unit: &str, bounds: Bounds, j: Judgement, gap_text: String) -> GapRow {
         let (s, t) = (self.s, self.t);
         GapRow {
-            policy: t.policy.clone(),
-            target: t.id.clone(),
-            title: t.title.clone(),
+            policy: self.policy.clone(),
+            target: self.target.clone(),
+            title: self.title.clone(),
             unit: s.registry.name(unit).to_string(),
             unit_id: unit.to_string(),
-            metric: t.metric.clone(),
+            metric: self.metric.clone(),
             measure: t.measure.as_str(),
             summary: false,
             actual: j.actual.map(tidy),
@@ -293,7 +301,7 @@ impl Row<'_> {
                 TargetStatus::Unmet if self.overdue => Light::Red,
                 _ => Light::Yellow,
             },
-            deadline: t.deadline.map(|d| d.to_string()),
+            deadline: self.deadline.clone(),
             missed: j.status == TargetStatus::Unmet && self.overdue,
             data_date: None,
             stale: false,
@@ -361,6 +369,11 @@ pub fn gap_rows(s: &Snapshot, f: &Filter, stale_after_months: u32, lang: Lang) -
             lang,
             overdue: t.deadline.is_none_or(|d| d < s.as_of),
             stale_before,
+            policy: t.policy.as_str().into(),
+            target: t.id.as_str().into(),
+            title: t.title.as_str().into(),
+            metric: t.metric.as_str().into(),
+            deadline: t.deadline.map(|d| d.to_string().into()),
         };
         let in_view = |unit: &str| {
             within.as_ref().is_none_or(|w| w.contains(unit))
