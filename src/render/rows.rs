@@ -35,8 +35,8 @@ impl Row for TaskRow {
             self.task.to_string(),
             self.number.to_string(),
             self.title.to_string(),
-            self.unit.clone(),
-            self.unit_id.clone(),
+            self.unit.to_string(),
+            self.unit_id.to_string(),
             self.lead.join(";"),
             self.support.join(";"),
             opt(&self.deadline),
@@ -86,7 +86,7 @@ impl Row for TaskRow {
             self.policy.to_string(),
             self.number.to_string(),
             self.title.to_string(),
-            self.unit.clone(),
+            self.unit.to_string(),
             self.lead.join("、"),
             self.support.join("、"),
             self.deadline
@@ -146,8 +146,8 @@ impl Row for TaskRow {
             XlsxValue::text(&*self.task),
             XlsxValue::text(&*self.number),
             XlsxValue::text(&*self.title),
-            XlsxValue::text(self.unit.as_str()),
-            XlsxValue::text(self.unit_id.as_str()),
+            XlsxValue::text(&*self.unit),
+            XlsxValue::text(&*self.unit_id),
             XlsxValue::text(self.lead.join("、")),
             XlsxValue::text(self.support.join("、")),
             self.deadline.map_or(XlsxValue::Empty, XlsxValue::Date),
@@ -355,8 +355,8 @@ impl Row for GapRow {
             XlsxValue::text(&*self.policy),
             XlsxValue::text(&*self.target),
             XlsxValue::text(&*self.title),
-            XlsxValue::text(self.unit.as_str()),
-            XlsxValue::text(self.unit_id.as_str()),
+            XlsxValue::text(&*self.unit),
+            XlsxValue::text(&*self.unit_id),
             XlsxValue::text(&*self.metric),
             XlsxValue::text(measure_word(self.measure, lang)),
             XlsxValue::yes_no(self.summary, lang),
@@ -505,8 +505,8 @@ impl Row for UnitSummary {
     fn xlsx_cells(&self, lang: Lang) -> Vec<XlsxValue> {
         let n = |v: usize| XlsxValue::Number(v as f64);
         vec![
-            XlsxValue::text(self.unit.as_str()),
-            XlsxValue::text(self.unit_id.as_str()),
+            XlsxValue::text(&*self.unit),
+            XlsxValue::text(&*self.unit_id),
             self.light
                 .map_or(XlsxValue::Empty, |l| XlsxValue::text(lang.light(l))),
             n(self.tasks),

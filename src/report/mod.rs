@@ -26,8 +26,8 @@ pub struct TaskRow {
     pub task: Rc<str>,
     pub number: Rc<str>,
     pub title: Rc<str>,
-    pub unit: String,
-    pub unit_id: String,
+    pub unit: Rc<str>,
+    pub unit_id: Rc<str>,
     pub lead: Rc<[String]>,
     pub support: Rc<[String]>,
     pub deadline: Option<NaiveDate>,
@@ -91,6 +91,8 @@ fn task_rows_where(
     // The lead and supporting units' names of a task, the same for all its instances
     // unless the instance's own unit leads (牵头: 各区).
     let mut owners: HashMap<usize, Owners> = HashMap::new();
+    // A unit's name and id, shared by its rows.
+    let mut units: HashMap<&str, (Rc<str>, Rc<str>)> = HashMap::new();
     for_each_occurrence(s, f, window_days, |inst, task, occ| {
         if !keep(occ.state) {
             return;
@@ -121,13 +123,22 @@ fn task_rows_where(
                 })
                 .clone()
         };
+        let (unit, unit_id) = units
+            .entry(&inst.unit)
+            .or_insert_with(|| {
+                (
+                    s.registry.name(&inst.unit).into(),
+                    inst.unit.as_str().into(),
+                )
+            })
+            .clone();
         out.push(TaskRow {
             policy: task.policy.clone(),
             task: task.id.clone(),
             number: task.number.clone(),
             title: task.title.clone(),
-            unit: s.registry.name(&inst.unit).to_string(),
-            unit_id: inst.unit.clone(),
+            unit,
+            unit_id,
             lead,
             support,
             deadline: occ.due,
@@ -147,11 +158,11 @@ fn task_rows_where(
 
 /// Calls `visit` with every occurrence that matters at the as-of date, in report order:
 /// all of a single task, and for a recurring one those already due plus the next one.
-fn for_each_occurrence(
-    s: &Snapshot,
+fn for_each_occurrence<'a>(
+    s: &'a Snapshot,
     f: &Filter,
     window_days: i64,
-    mut visit: impl FnMut(&InstanceInfo, &TaskInfo, &Occurrence),
+    mut visit: impl FnMut(&'a InstanceInfo, &'a TaskInfo, &Occurrence),
 ) {
     let within: Option<HashSet<&str>> = f.district.as_ref().map(|d| s.registry.subtree(d));
     for inst in &s.instances {
