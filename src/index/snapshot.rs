@@ -594,15 +594,19 @@ impl Snapshot {
         // The units below which figures are read: for a district's report its own subtree
         // and that of any total or coverage target within it.
         let mut roots: Vec<String> = f.district.iter().cloned().collect();
-        // Without a district every target's units are read: one pass over the table, in
-        // the order they were written (each target's in registry order).
+        // The units of every target within the scope, in one pass over the table in the
+        // order they were written (each target's in registry order): for the province the
+        // whole table, for a district the rows of its subtree's units, found by unit.
+        // A district's total and coverage targets are read whole below, when in view.
         let mut units_of: HashMap<(String, String), Vec<(String, Bounds)>> = HashMap::new();
-        if f.district.is_none() {
-            let mut stmt = conn.prepare(
-                "SELECT policy, target, unit, min, max FROM target_units
-                 WHERE ?1 IS NULL OR policy = ?1 ORDER BY rowid",
-            )?;
-            let mut rows = stmt.query([&f.policy])?;
+        {
+            let within = scope.cond("policy", "unit");
+            let mut stmt = conn.prepare(&format!(
+                "{} SELECT policy, target, unit, min, max FROM target_units WHERE 1 {within}
+                 ORDER BY rowid",
+                scope.with()
+            ))?;
+            let mut rows = stmt.query(scope.params(&within).as_slice())?;
             let mut last: Option<(String, String)> = None;
             let mut units = Vec::new();
             while let Some(r) = rows.next()? {
@@ -638,23 +642,9 @@ impl Snapshot {
                     .collect()
             };
             let units = match (&f.district, measure) {
-                (None, _) => units_of
+                (None, _) | (Some(_), Measure::Each) => units_of
                     .remove(&(policy.clone(), id.clone()))
                     .unwrap_or_default(),
-                (Some(_), Measure::Each) => {
-                    let mut params = scope.params("unit IN scope");
-                    params.push((":policy", &policy));
-                    params.push((":target", &id));
-                    conn.prepare_cached(&format!(
-                        // Found by unit: `+` keeps SQLite from reading the target's
-                        // rows for the whole province instead.
-                        "{SUBTREES} SELECT unit, min, max FROM target_units
-                         WHERE +policy = :policy AND +target = :target AND unit IN scope
-                         ORDER BY rowid"
-                    ))?
-                    .query_map(params.as_slice(), unit_row)?
-                    .collect::<rusqlite::Result<_>>()?
-                }
                 // A total or a coverage is judged for its whole scope: in view only when
                 // that scope lies within the district. Its units are read only then.
                 (Some(district), _) => {
