@@ -762,13 +762,8 @@ fn replace_rows(
             e.note.clone(),
             e.evidence.clone(),
         ];
-        match take(&mut held, &key, e.line) {
-            Some((rowid, line)) if line != e.line as i64 => {
-                tx.prepare_cached("UPDATE events SET line = ?1 WHERE rowid = ?2")?
-                    .execute(params![e.line as i64, rowid])?;
-            }
-            Some(_) => {}
-            None => insert_event(tx, file, e)?,
+        if !keep_held(tx, "events", &mut held, &key, e.line)? {
+            insert_event(tx, file, e)?;
         }
     }
     for (rowid, _) in held.into_values().flatten() {
@@ -801,16 +796,9 @@ fn replace_rows(
             o.value.to_bits(),
             o.source.clone(),
         );
-        match take(&mut held, &key, o.line) {
-            Some((rowid, line)) if line != o.line as i64 => {
-                tx.prepare_cached("UPDATE observations SET line = ?1 WHERE rowid = ?2")?
-                    .execute(params![o.line as i64, rowid])?;
-            }
-            Some(_) => {}
-            None => {
-                insert_observation(tx, file, o)?;
-                touched.insert((o.metric.clone(), o.unit.clone()));
-            }
+        if !keep_held(tx, "observations", &mut held, &key, o.line)? {
+            insert_observation(tx, file, o)?;
+            touched.insert((o.metric.clone(), o.unit.clone()));
         }
     }
     for ((metric, unit, ..), gone) in held {
@@ -823,22 +811,29 @@ fn replace_rows(
     Ok(())
 }
 
-/// One of the rows held under `key`, the one on `line` if there is one.
-fn take<K: std::hash::Hash + Eq>(
+/// Keeps one of the rows of `table` held under `key` (the one on `line` if there is one,
+/// else moved to it) and says so; false when none is held: the row is new.
+fn keep_held<K: std::hash::Hash + Eq>(
+    tx: &Transaction,
+    table: &str,
     held: &mut HashMap<K, Held>,
     key: &K,
     line: usize,
-) -> Option<(i64, i64)> {
-    let rows = held.get_mut(key)?;
-    let at = rows
-        .iter()
-        .position(|&(_, l)| l == line as i64)
-        .unwrap_or(0);
-    let row = rows.swap_remove(at);
+) -> Result<bool> {
+    let Some(rows) = held.get_mut(key) else {
+        return Ok(false);
+    };
+    let line = line as i64;
+    let at = rows.iter().position(|&(_, l)| l == line).unwrap_or(0);
+    let (rowid, was) = rows.swap_remove(at);
     if rows.is_empty() {
         held.remove(key);
     }
-    Some(row)
+    if was != line {
+        tx.prepare_cached(&format!("UPDATE {table} SET line = ?1 WHERE rowid = ?2"))?
+            .execute(params![line, rowid])?;
+    }
+    Ok(true)
 }
 
 /// A source for checking a progress file before writing to it (used by `record`).
