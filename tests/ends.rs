@@ -55,7 +55,7 @@ fn a_refresh_holds_what_a_fresh_index_holds_after_every_edit() {
     index.refresh(&ws).unwrap();
     let obs = "metric,unit,date,value,source\n";
     let events = "policy,task,unit,date,status,note,evidence\n";
-    let steps: [(&str, Option<String>); 10] = [
+    let steps: [(&str, Option<String>); 13] = [
         // Older figures than any before: each key's oldest changes, its newest does not.
         (
             "progress/old.csv",
@@ -63,7 +63,7 @@ fn a_refresh_holds_what_a_fresh_index_holds_after_every_edit() {
                 "{obs}workers,c1,2023-01-31,11,\nworkers,c2,2023-01-31,5,\n"
             )),
         ),
-        // Newer ones, and two on one day: the one loaded last counts.
+        // Newer ones, and two on one day: the one written last counts.
         (
             "progress/new.csv",
             Some(format!(
@@ -77,6 +77,20 @@ fn a_refresh_holds_what_a_fresh_index_holds_after_every_edit() {
                 "{obs}workers,c2,2024-09-30,9,\nworkers,c1,2024-09-30,21,\nworkers,c1,2024-09-30,22,\n"
             )),
         ),
+        // A figure of a key and day the file already has, written above it: the one
+        // below still counts, as in a fresh index.
+        (
+            "progress/new.csv",
+            Some(format!(
+                "{obs}workers,c1,2024-09-30,20,\nworkers,c2,2024-09-30,9,\nworkers,c1,2024-09-30,21,\nworkers,c1,2024-09-30,22,\n"
+            )),
+        ),
+        // The same key and day in another file, whose path sorts first.
+        (
+            "progress/mid.csv",
+            Some(format!("{obs}workers,c1,2024-09-30,23,\n")),
+        ),
+        ("progress/mid.csv", None),
         // The same row twice, then once: one of the two goes.
         (
             "progress/new.csv",

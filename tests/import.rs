@@ -248,10 +248,18 @@ fn a_wide_xlsx_with_date_cells_and_numbers_is_imported() {
          community_workers,xm-huli,2024-06-30,320,import 2024-06-月报.xlsx row 4\n\
          community_workers,xm,2024-06-30,2220,import 2024-06-月报.xlsx row 5\n"
     );
-    // The new population counts too: ⌈18 × 1,080,000 ÷ 10,000⌉ − 1,900 = 44.
+    // The new population counts too. Of the two worker counts of 2024-06-30, the one
+    // written last counts: in progress/observations.csv, whose path sorts after
+    // progress/imports/, 1,895. ⌈18 × 1,080,000 ÷ 10,000⌉ − 1,895 = 49.
     assert_eq!(
         ws.gap("2024-06-30", "思明区")["gap_text"],
-        "needs 44 more community workers"
+        "needs 49 more community workers"
+    );
+    // An index built afresh from the same files says the same.
+    std::fs::remove_dir_all(ws.path(".govtrack")).unwrap();
+    assert_eq!(
+        ws.gap("2024-06-30", "思明区")["gap_text"],
+        "needs 49 more community workers"
     );
 }
 

@@ -610,7 +610,9 @@ fn update_ends(
     everything: bool,
 ) -> Result<()> {
     const WHOLE: usize = 20_000;
-    // Of several observations of one key on its newest (or oldest) day, the one loaded last.
+    // Of several observations of one key on its newest (or oldest) day, the one written
+    // last: in the file whose path sorts last, on its last line. Not the one loaded last,
+    // which would make an index kept up to date differ from one built afresh.
     if everything || touched.len() > WHOLE {
         for (table, end) in [("latest", "max"), ("earliest", "min")] {
             // The dates come from the index on (metric, unit, date) alone; a bare `value`
@@ -619,9 +621,9 @@ fn update_ends(
                 "DELETE FROM {table};
                  INSERT INTO {table}(metric, unit, date, value)
                      SELECT k.metric, k.unit, k.date,
-                            (SELECT value FROM observations o
+                            (SELECT o.value FROM observations o JOIN files f ON f.id = o.file
                              WHERE o.metric = k.metric AND o.unit = k.unit AND o.date = k.date
-                             ORDER BY o.rowid DESC LIMIT 1)
+                             ORDER BY f.path DESC, o.line DESC LIMIT 1)
                      FROM (SELECT metric, unit, {end}(date) AS date FROM observations
                            GROUP BY metric, unit) k;"
             ))?;
@@ -634,8 +636,10 @@ fn update_ends(
         ))?;
         let mut fill = tx.prepare_cached(&format!(
             "INSERT INTO {table}(metric, unit, date, value)
-             SELECT metric, unit, date, value FROM observations WHERE metric = ?1 AND unit = ?2
-             ORDER BY date {order}, rowid DESC LIMIT 1"
+             SELECT o.metric, o.unit, o.date, o.value FROM observations o
+             JOIN files f ON f.id = o.file
+             WHERE o.metric = ?1 AND o.unit = ?2
+             ORDER BY o.date {order}, f.path DESC, o.line DESC LIMIT 1"
         ))?;
         for (metric, unit) in touched {
             clear.execute(params![metric, unit])?;
