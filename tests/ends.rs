@@ -5,7 +5,10 @@
 
 mod common;
 
+use chrono::NaiveDate;
 use govtrack::index::Index;
+use govtrack::index::snapshot;
+use govtrack::model::Observation;
 use govtrack::workspace::Workspace;
 use std::path::Path;
 
@@ -46,6 +49,19 @@ fn held(db: &Path) -> Vec<String> {
     out
 }
 
+/// The figures of `workers` as they stood on `at`, by unit, as a report reads them: from
+/// `latest`, `earliest` or the observations, depending on the date.
+fn figures(db: &Path, at: &str) -> Vec<Option<Observation>> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let registry = snapshot::registry(&conn).unwrap();
+    let at = NaiveDate::parse_from_str(at, "%Y-%m-%d").unwrap();
+    let values = snapshot::values(&conn, &registry, &["workers".into()], at, None).unwrap();
+    values
+        .metric("workers")
+        .map(<[_]>::to_vec)
+        .unwrap_or_default()
+}
+
 #[test]
 fn a_refresh_holds_what_a_fresh_index_holds_after_every_edit() {
     let dir = common::workspace("tree");
@@ -82,7 +98,7 @@ fn a_refresh_holds_what_a_fresh_index_holds_after_every_edit() {
         (
             "progress/new.csv",
             Some(format!(
-                "{obs}workers,c1,2024-09-30,20,\nworkers,c2,2024-09-30,9,\nworkers,c1,2024-09-30,21,\nworkers,c1,2024-09-30,22,\n"
+                "{obs}workers,c1,2024-09-30,20,\nworkers,c2,2024-09-30,9,\nworkers,c1,2024-09-30,21,\nworkers,c1,2024-09-30,22,\nworkers,c3,2024-11-30,31,\n"
             )),
         ),
         // The same key and day in another file, whose path sorts first.
@@ -136,6 +152,15 @@ fn a_refresh_holds_what_a_fresh_index_holds_after_every_edit() {
         Index::open(&fresh).unwrap().0.refresh(&ws).unwrap();
         let (kept_rows, fresh_rows) = (held(&kept), held(&fresh));
         assert_eq!(kept_rows, fresh_rows, "step {n}");
+        for at in [
+            "2022-01-31",
+            "2024-01-31",
+            "2024-06-30",
+            "2024-09-30",
+            "2024-12-31",
+        ] {
+            assert_eq!(figures(&kept, at), figures(&fresh, at), "step {n}, {at}");
+        }
         assert!(fresh_rows.iter().any(|r| r.starts_with("earliest")));
     }
     let rows = held(&kept);

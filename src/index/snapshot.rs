@@ -130,10 +130,15 @@ pub fn values(
     let mut first = conn.prepare(&format!(
         "{with} SELECT unit, date, value FROM earliest WHERE metric = :metric AND date <= :at {within}"
     ))?;
-    // SQLite returns the row holding the maximum for bare columns next to max().
+    // Each unit's newest date up to `at` from the index on (metric, unit, date) alone, then
+    // the figure written last on that date, as `latest` keeps it.
     let mut past = conn.prepare(&format!(
-        "{with} SELECT unit, max(date), value FROM observations
-         WHERE metric = :metric AND date <= :at {within} GROUP BY unit"
+        "{with} SELECT k.unit, k.date,
+                (SELECT o.value FROM observations o JOIN files f ON f.id = o.file
+                 WHERE o.metric = :metric AND o.unit = k.unit AND o.date = k.date
+                 ORDER BY f.path DESC, o.line DESC LIMIT 1)
+         FROM (SELECT unit, max(date) AS date FROM observations
+               WHERE metric = :metric AND date <= :at {within} GROUP BY unit) k"
     ))?;
     let roots = roots.map(serde_json::to_string).transpose()?;
     let at = at.to_string();
