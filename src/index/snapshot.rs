@@ -192,8 +192,8 @@ fn obs_row(r: &rusqlite::Row) -> rusqlite::Result<((String, String), Observation
     ))
 }
 
-/// Every observation of `metrics` for `units` up to `at`, oldest first: the history one
-/// chart needs.
+/// Every observation of `metrics` for `units` up to `at`, oldest first and, on one day, in
+/// the order written: the history one chart needs.
 pub fn history(
     conn: &Connection,
     metrics: &[&str],
@@ -201,16 +201,16 @@ pub fn history(
     at: NaiveDate,
 ) -> Result<History> {
     let mut stmt = conn.prepare(
-        "SELECT metric, unit, date, value FROM observations WHERE metric = ?1 AND date <= ?2
-         ORDER BY unit, date",
+        "SELECT o.metric, o.unit, o.date, o.value FROM observations o JOIN files f ON f.id = o.file
+         WHERE o.metric = ?1 AND o.unit IN (SELECT value FROM json_each(?2)) AND o.date <= ?3
+         ORDER BY o.unit, o.date, f.path, o.line",
     )?;
+    let units = serde_json::to_string(units)?;
     let mut out = History::new();
     for m in metrics {
-        for row in stmt.query_map(rusqlite::params![m, at.to_string()], obs_row)? {
+        for row in stmt.query_map(rusqlite::params![m, units, at.to_string()], obs_row)? {
             let (key, o) = row?;
-            if units.contains(&key.1) {
-                out.entry(key).or_default().push(o);
-            }
+            out.entry(key).or_default().push(o);
         }
     }
     Ok(out)
