@@ -334,6 +334,26 @@ fn status_of_one_district_shows_its_tasks_and_targets() {
         table.starts_with("思明区 (xm-siming) as of 2024-06-30: 0 red, 2 yellow, 3 green"),
         "{table}"
     );
+    // With --out the same JSON goes to the file, and nothing to stdout.
+    let path = ws.path("siming.json");
+    let out = ws.stdout(
+        &[
+            "status",
+            "--district",
+            "思明区",
+            "--as-of",
+            "2024-06-30",
+            "--format",
+            "json",
+            "--out",
+            path.to_str().unwrap(),
+        ],
+        0,
+    );
+    assert_eq!(out, "");
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(file, s);
 }
 
 #[test]
