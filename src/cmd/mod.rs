@@ -105,7 +105,7 @@ pub fn today() -> NaiveDate {
 }
 
 /// A unit named on the command line, by id or Chinese name.
-pub fn resolve_unit(registry: &Registry, reference: &str) -> Result<String> {
+fn resolve_unit(registry: &Registry, reference: &str) -> Result<String> {
     match registry.resolve(reference) {
         Ok(u) => Ok(u.id.clone()),
         Err(Unresolved::Ambiguous(ids)) => {

@@ -226,7 +226,7 @@ pub fn registry(conn: &Connection) -> Result<Registry> {
 
 /// The units a report of `district` names: those within it, those above it, and the lead
 /// and supporting units of tasks; not the rest of the province.
-pub fn registry_within(conn: &Connection, district: &str) -> Result<Registry> {
+fn registry_within(conn: &Connection, district: &str) -> Result<Registry> {
     registry_of(
         conn,
         "WITH RECURSIVE
