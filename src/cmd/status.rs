@@ -6,7 +6,7 @@ use crate::i18n::Lang;
 use crate::index::snapshot::Need;
 use crate::judge::task::Light;
 use crate::render::{self, Format};
-use crate::report::{GapRow, TaskRow, gap_rows, task_rows, unit_summaries};
+use crate::report::{GapRow, TaskRow, gap_rows, summaries, task_rows};
 use anyhow::Result;
 use serde::Serialize;
 use std::process::ExitCode;
@@ -29,18 +29,18 @@ pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
         Need::SUMMARY
     };
     let (s, f) = ctx.scoped(args, need)?;
-    let mut tasks = task_rows(&s, &f, ctx.ws.due_soon_days);
-    let gaps = gap_rows(&s, &f, ctx.ws.stale_after_months, ctx.lang);
     let Some(unit_id) = &f.district else {
         emit(
-            &unit_summaries(&tasks, &gaps),
+            &summaries(&s, &f, ctx.ws.due_soon_days),
             args,
             ctx.lang,
             ctx.lang.pick("Status", "各单位情况"),
         )?;
-        leave((s, tasks, gaps));
+        leave(s);
         return Ok(ExitCode::SUCCESS);
     };
+    let mut tasks = task_rows(&s, &f, ctx.ws.due_soon_days);
+    let gaps = gap_rows(&s, &f, ctx.ws.stale_after_months, ctx.lang);
     // Most urgent first: red by days late, then yellow by days left, then the rest.
     tasks.sort_by_key(|t| {
         (

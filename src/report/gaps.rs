@@ -264,142 +264,98 @@ fn pace(
     )
 }
 
-struct Row<'a> {
+/// What judging one target yields for the units in view, before any words: the rows of
+/// `gaps` are phrased from these, and the lights of `status` counted from them.
+enum Verdict<'a> {
+    /// A target on each of its units: one unit's reading.
+    Unit {
+        unit: &'a str,
+        place: Option<usize>,
+        bounds: Bounds,
+        reading: Reading,
+    },
+    /// Every unit in view of a target on each of its units has been read.
+    UnitsDone,
+    /// A total, judged once for the unit whose scope it sums.
+    Total {
+        unit: &'a str,
+        j: Judgement,
+        partial: bool,
+        reported: usize,
+        oldest: Option<NaiveDate>,
+    },
+    /// A coverage, judged once for the jurisdiction: the units that fall short.
+    Coverage {
+        unit: &'a str,
+        j: Judgement,
+        short: Vec<&'a str>,
+    },
+}
+
+/// Red: missed (unmet and the deadline has passed); yellow: not met yet, or no data;
+/// green: met.
+fn light(status: TargetStatus, overdue: bool) -> Light {
+    match status {
+        TargetStatus::Met => Light::Green,
+        TargetStatus::Unmet if overdue => Light::Red,
+        _ => Light::Yellow,
+    }
+}
+
+/// Whether a target's deadline has passed; a standing norm (no deadline) always applies.
+fn past_deadline(s: &Snapshot, t: &TargetInfo) -> bool {
+    t.deadline.is_none_or(|d| d < s.as_of)
+}
+
+/// The policy's jurisdiction: the scope of its totals and coverage.
+fn jurisdiction<'a>(s: &'a Snapshot, t: &TargetInfo) -> &'a str {
+    s.policies
+        .iter()
+        .find(|p| p.id == t.policy)
+        .map_or("", |p| p.jurisdiction.as_str())
+}
+
+/// Judges every target in the filter's view, in report order: for a target on each of its
+/// units, one [`Verdict::Unit`] per unit in view and then [`Verdict::UnitsDone`]; totals and
+/// coverage once per scope.
+fn judge_targets<'a>(
     s: &'a Snapshot,
-    t: &'a TargetInfo,
-    lang: Lang,
-    overdue: bool,
-    stale_before: NaiveDate,
-    /// The target's policy, id, title, metric and deadline, shared by its rows.
-    policy: Rc<str>,
-    target: Rc<str>,
-    title: Rc<str>,
-    metric: Rc<str>,
-    deadline: Option<Rc<str>>,
-}
-
-impl Row<'_> {
-    fn make(&self, unit: &str, bounds: Bounds, j: Judgement, gap_text: String) -> GapRow {
-        let (s, t) = (self.s, self.t);
-        GapRow {
-            policy: self.policy.clone(),
-            target: self.target.clone(),
-            title: self.title.clone(),
-            unit: s.registry.name(unit).to_string(),
-            unit_id: unit.to_string(),
-            metric: self.metric.clone(),
-            measure: t.measure.as_str(),
-            summary: false,
-            actual: j.actual.map(tidy),
-            min: bounds.min,
-            max: bounds.max,
-            gap: j.gap.map(tidy),
-            gap_text,
-            status: j.status,
-            light: match j.status {
-                TargetStatus::Met => Light::Green,
-                TargetStatus::Unmet if self.overdue => Light::Red,
-                _ => Light::Yellow,
-            },
-            deadline: self.deadline.clone(),
-            missed: j.status == TargetStatus::Unmet && self.overdue,
-            data_date: None,
-            stale: false,
-            partial: false,
-            reported: None,
-            units_short: None,
-            units_total: None,
-            trend: None,
-            projected: None,
-            reaches_on: None,
-        }
-    }
-
-    /// The row of one unit, with freshness, completeness and trend.
-    fn unit(&self, unit: &str, bounds: Bounds) -> GapRow {
-        let place = self.s.registry.place(unit);
-        let r = read(self.s, self.t, place, bounds, &self.s.now);
-        let lang = self.lang;
-        let mut text = gap_phrase(self.s, self.t, &r.j, lang);
-        if let Some((k, n)) = r.reported.filter(|_| r.partial) {
-            text += &reported_note(lang, k, n);
-        }
-        let stale = r.oldest.is_some_and(|d| d < self.stale_before);
-        if stale {
-            let date = r.oldest.map(|d| d.to_string()).unwrap_or_default();
-            text += &match lang {
-                Lang::En => format!(" (data from {date})"),
-                Lang::Zh => format!("(数据日期{date})"),
-            };
-        }
-        let trend = pace(self.s, self.t, place, bounds, &r);
-        let mut row = self.make(unit, bounds, r.j, text.trim().to_string());
-        row.data_date = r.oldest.map(|d| d.to_string());
-        row.stale = stale;
-        row.partial = r.partial;
-        row.reported = r.reported.map(|(k, n)| format!("{k} of {n}"));
-        row.trend = trend.and_then(|t| t.pace);
-        row.projected = trend.and_then(|t| t.projected).map(tidy);
-        row.reaches_on = trend.and_then(|t| t.reaches_on).map(|d| d.to_string());
-        row
-    }
-}
-
-/// Every target judged per unit in scope, with a summary row for a target that applies to
-/// each of several units; totals and coverage are judged once per scope.
-pub fn gap_rows(s: &Snapshot, f: &Filter, stale_after_months: u32, lang: Lang) -> Vec<GapRow> {
-    let stale_before = s
-        .as_of
-        .checked_sub_months(Months::new(stale_after_months))
-        .unwrap_or(s.as_of);
+    f: &Filter,
+    mut visit: impl FnMut(&'a TargetInfo, Verdict<'a>),
+) {
     let within: Option<HashSet<&str>> = f.district.as_ref().map(|d| s.registry.subtree(d));
-    let mut out = Vec::new();
+    let in_view = |unit: &str| {
+        within.as_ref().is_none_or(|w| w.contains(unit))
+            && f.owner.as_ref().is_none_or(|o| o == unit)
+    };
     for t in &s.targets {
         if f.policy.as_ref().is_some_and(|p| *p != t.policy) {
             continue;
         }
-        let jurisdiction = s
-            .policies
-            .iter()
-            .find(|p| p.id == t.policy)
-            .map_or("", |p| p.jurisdiction.as_str());
-        let rows = Row {
-            s,
-            t,
-            lang,
-            overdue: t.deadline.is_none_or(|d| d < s.as_of),
-            stale_before,
-            policy: t.policy.as_str().into(),
-            target: t.id.as_str().into(),
-            title: t.title.as_str().into(),
-            metric: t.metric.as_str().into(),
-            deadline: t.deadline.map(|d| d.to_string().into()),
-        };
-        let in_view = |unit: &str| {
-            within.as_ref().is_none_or(|w| w.contains(unit))
-                && f.owner.as_ref().is_none_or(|o| o == unit)
-        };
+        let jurisdiction = jurisdiction(s, t);
         match t.measure {
             Measure::Each => {
-                let units: Vec<GapRow> = t
-                    .units
-                    .iter()
-                    .filter(|(u, _)| in_view(u))
-                    .map(|(u, b)| rows.unit(u, *b))
-                    .collect();
-                let summary = (t.units.len() > 1 && units.len() > 1).then(|| {
-                    let label = f.district.as_deref().unwrap_or(jurisdiction);
-                    summarize(s, t, &rows, label, &units)
-                });
-                out.extend(units);
-                out.extend(summary);
+                for (unit, bounds) in t.units.iter().filter(|(u, _)| in_view(u)) {
+                    let place = s.registry.place(unit);
+                    let reading = read(s, t, place, *bounds, &s.now);
+                    visit(
+                        t,
+                        Verdict::Unit {
+                            unit,
+                            place,
+                            bounds: *bounds,
+                            reading,
+                        },
+                    );
+                }
+                visit(t, Verdict::UnitsDone);
             }
             Measure::Total => {
-                let scope_unit = match t.units.as_slice() {
+                let unit = match t.units.as_slice() {
                     [(only, _)] => only.as_str(),
                     _ => jurisdiction,
                 };
-                if !in_view(scope_unit) {
+                if !in_view(unit) {
                     continue;
                 }
                 let readings: Vec<Reading> = t
@@ -408,30 +364,25 @@ pub fn gap_rows(s: &Snapshot, f: &Filter, stale_after_months: u32, lang: Lang) -
                     .map(|(u, b)| read(s, t, s.registry.place(u), *b, &s.now))
                     .collect();
                 let reported = readings.iter().filter(|r| r.j.actual.is_some()).count();
-                let sum = |pick: fn(&Reading) -> Option<f64>| -> Option<f64> {
-                    let values: Vec<f64> = readings.iter().filter_map(pick).collect();
-                    (!values.is_empty()).then(|| values.iter().sum())
-                };
+                let values: Vec<f64> = readings.iter().filter_map(|r| r.j.actual).collect();
                 // A total needs every unit's figure; the ones given are a lower bound.
-                let num = sum(|r| r.j.actual);
+                let num = (!values.is_empty()).then(|| values.iter().sum());
                 let mut j = judge_value(t.bounds, num);
                 let partial = reported < t.units.len() || readings.iter().any(|r| r.partial);
                 if partial && j.status == TargetStatus::Met {
                     j.status = TargetStatus::NoData;
                 }
-                let mut text = gap_phrase(s, t, &j, lang);
-                if partial && num.is_some() {
-                    text += &reported_note(lang, reported, t.units.len());
-                }
-                let mut row = rows.make(scope_unit, t.bounds, j, text);
-                row.partial = partial;
-                row.reported = Some(format!("{reported} of {}", t.units.len()));
-                row.data_date = readings
-                    .iter()
-                    .filter_map(|r| r.oldest)
-                    .min()
-                    .map(|d| d.to_string());
-                out.push(row);
+                let oldest = readings.iter().filter_map(|r| r.oldest).min();
+                visit(
+                    t,
+                    Verdict::Total {
+                        unit,
+                        j,
+                        partial,
+                        reported,
+                        oldest,
+                    },
+                );
             }
             Measure::Coverage => {
                 if !in_view(jurisdiction) {
@@ -443,7 +394,7 @@ pub fn gap_rows(s: &Snapshot, f: &Filter, stale_after_months: u32, lang: Lang) -
                     let r = read(s, t, s.registry.place(unit), *bounds, &s.now);
                     if r.j.status != TargetStatus::Met {
                         no_data += usize::from(r.j.status == TargetStatus::NoData);
-                        short.push(s.registry.name(unit).to_string());
+                        short.push(unit.as_str());
                     }
                 }
                 let n = t.units.len();
@@ -464,6 +415,181 @@ pub fn gap_rows(s: &Snapshot, f: &Filter, stale_after_months: u32, lang: Lang) -
                         gap: Some(short.len() as f64),
                     }
                 };
+                visit(
+                    t,
+                    Verdict::Coverage {
+                        unit: jurisdiction,
+                        j,
+                        short,
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// Where every target stands for each unit in view, in the order of the rows of
+/// [`gap_rows`] that are not summaries: the unit's id, the status and the light, without
+/// the words and trends that make most of a row's cost.
+pub fn standings(s: &Snapshot, f: &Filter, mut visit: impl FnMut(&str, TargetStatus, Light)) {
+    judge_targets(s, f, |t, v| {
+        let overdue = past_deadline(s, t);
+        match v {
+            Verdict::Unit { unit, reading, .. } => {
+                visit(unit, reading.j.status, light(reading.j.status, overdue));
+            }
+            Verdict::UnitsDone => {}
+            Verdict::Total { unit, j, .. } | Verdict::Coverage { unit, j, .. } => {
+                visit(unit, j.status, light(j.status, overdue));
+            }
+        }
+    });
+}
+
+struct Row<'a> {
+    s: &'a Snapshot,
+    t: &'a TargetInfo,
+    lang: Lang,
+    overdue: bool,
+    stale_before: NaiveDate,
+    /// The target's policy, id, title, metric and deadline, shared by its rows.
+    policy: Rc<str>,
+    target: Rc<str>,
+    title: Rc<str>,
+    metric: Rc<str>,
+    deadline: Option<Rc<str>>,
+}
+
+impl<'a> Row<'a> {
+    fn new(s: &'a Snapshot, t: &'a TargetInfo, lang: Lang, stale_before: NaiveDate) -> Row<'a> {
+        Row {
+            s,
+            t,
+            lang,
+            overdue: past_deadline(s, t),
+            stale_before,
+            policy: t.policy.as_str().into(),
+            target: t.id.as_str().into(),
+            title: t.title.as_str().into(),
+            metric: t.metric.as_str().into(),
+            deadline: t.deadline.map(|d| d.to_string().into()),
+        }
+    }
+
+    fn make(&self, unit: &str, bounds: Bounds, j: Judgement, gap_text: String) -> GapRow {
+        let (s, t) = (self.s, self.t);
+        GapRow {
+            policy: self.policy.clone(),
+            target: self.target.clone(),
+            title: self.title.clone(),
+            unit: s.registry.name(unit).to_string(),
+            unit_id: unit.to_string(),
+            metric: self.metric.clone(),
+            measure: t.measure.as_str(),
+            summary: false,
+            actual: j.actual.map(tidy),
+            min: bounds.min,
+            max: bounds.max,
+            gap: j.gap.map(tidy),
+            gap_text,
+            status: j.status,
+            light: light(j.status, self.overdue),
+            deadline: self.deadline.clone(),
+            missed: j.status == TargetStatus::Unmet && self.overdue,
+            data_date: None,
+            stale: false,
+            partial: false,
+            reported: None,
+            units_short: None,
+            units_total: None,
+            trend: None,
+            projected: None,
+            reaches_on: None,
+        }
+    }
+
+    /// The row of one unit, with freshness, completeness and trend.
+    fn unit(&self, unit: &str, place: Option<usize>, bounds: Bounds, r: &Reading) -> GapRow {
+        let lang = self.lang;
+        let mut text = gap_phrase(self.s, self.t, &r.j, lang);
+        if let Some((k, n)) = r.reported.filter(|_| r.partial) {
+            text += &reported_note(lang, k, n);
+        }
+        let stale = r.oldest.is_some_and(|d| d < self.stale_before);
+        if stale {
+            let date = r.oldest.map(|d| d.to_string()).unwrap_or_default();
+            text += &match lang {
+                Lang::En => format!(" (data from {date})"),
+                Lang::Zh => format!("(数据日期{date})"),
+            };
+        }
+        let trend = pace(self.s, self.t, place, bounds, r);
+        let mut row = self.make(unit, bounds, r.j, text.trim().to_string());
+        row.data_date = r.oldest.map(|d| d.to_string());
+        row.stale = stale;
+        row.partial = r.partial;
+        row.reported = r.reported.map(|(k, n)| format!("{k} of {n}"));
+        row.trend = trend.and_then(|t| t.pace);
+        row.projected = trend.and_then(|t| t.projected).map(tidy);
+        row.reaches_on = trend.and_then(|t| t.reaches_on).map(|d| d.to_string());
+        row
+    }
+}
+
+/// Every target judged per unit in scope, with a summary row for a target that applies to
+/// each of several units; totals and coverage are judged once per scope.
+pub fn gap_rows(s: &Snapshot, f: &Filter, stale_after_months: u32, lang: Lang) -> Vec<GapRow> {
+    let stale_before = s
+        .as_of
+        .checked_sub_months(Months::new(stale_after_months))
+        .unwrap_or(s.as_of);
+    let mut out = Vec::new();
+    // The rows of the target being judged, and how it phrases them.
+    let mut current: Option<Row> = None;
+    let mut units: Vec<GapRow> = Vec::new();
+    judge_targets(s, f, |t, v| {
+        if current.as_ref().is_none_or(|r| !std::ptr::eq(r.t, t)) {
+            current = Some(Row::new(s, t, lang, stale_before));
+        }
+        let Some(rows) = &current else { return };
+        match v {
+            Verdict::Unit {
+                unit,
+                place,
+                bounds,
+                reading,
+            } => units.push(rows.unit(unit, place, bounds, &reading)),
+            Verdict::UnitsDone => {
+                let summary = (t.units.len() > 1 && units.len() > 1).then(|| {
+                    let label = f.district.as_deref().unwrap_or(jurisdiction(s, t));
+                    summarize(s, t, rows, label, &units)
+                });
+                out.append(&mut units);
+                out.extend(summary);
+            }
+            Verdict::Total {
+                unit,
+                j,
+                partial,
+                reported,
+                oldest,
+            } => {
+                let mut text = gap_phrase(s, t, &j, lang);
+                if partial && j.actual.is_some() {
+                    text += &reported_note(lang, reported, t.units.len());
+                }
+                let mut row = rows.make(unit, t.bounds, j, text);
+                row.partial = partial;
+                row.reported = Some(format!("{reported} of {}", t.units.len()));
+                row.data_date = oldest.map(|d| d.to_string());
+                out.push(row);
+            }
+            Verdict::Coverage { unit, j, short } => {
+                let n = t.units.len();
+                let short: Vec<String> = short
+                    .iter()
+                    .map(|u| s.registry.name(u).to_string())
+                    .collect();
                 let text = match (j.status, lang) {
                     (TargetStatus::NoData, _) => lang.pick("no data", "无数据").to_string(),
                     (TargetStatus::Met, _) => String::new(),
@@ -482,13 +608,13 @@ pub fn gap_rows(s: &Snapshot, f: &Filter, stale_after_months: u32, lang: Lang) -
                     min: Some(100.0),
                     max: None,
                 };
-                let mut row = rows.make(jurisdiction, bounds, j, text);
+                let mut row = rows.make(unit, bounds, j, text);
                 row.units_short = Some(short.len());
                 row.units_total = Some(n);
                 out.push(row);
             }
         }
-    }
+    });
     out
 }
 

@@ -213,55 +213,105 @@ pub fn overdue_rows(s: &Snapshot, f: &Filter, window_days: i64) -> Vec<TaskRow> 
     rows
 }
 
-/// One summary per unit that has task instances or targets, worst first.
-pub fn unit_summaries(tasks: &[TaskRow], gaps: &[GapRow]) -> Vec<UnitSummary> {
-    let mut out: Vec<UnitSummary> = Vec::new();
-    let mut at: HashMap<String, usize> = HashMap::new();
-    let mut slot = |out: &mut Vec<UnitSummary>, id: &str, name: &str| -> usize {
-        if let Some(&i) = at.get(id) {
-            return i;
-        }
-        *at.entry(id.to_string()).or_insert_with(|| {
-            out.push(UnitSummary {
-                unit: name.to_string(),
-                unit_id: id.to_string(),
-                ..UnitSummary::default()
-            });
-            out.len() - 1
-        })
-    };
-    for t in tasks {
-        let u = slot(&mut out, &t.unit_id, &t.unit);
-        let u = &mut out[u];
+/// The counts of each unit, in the order the units are first met.
+#[derive(Default)]
+struct Tally {
+    out: Vec<UnitSummary>,
+    at: HashMap<String, usize>,
+}
+
+impl Tally {
+    fn unit(&mut self, id: &str, name: impl FnOnce() -> String) -> &mut UnitSummary {
+        let at = match self.at.get(id) {
+            Some(&at) => at,
+            None => {
+                self.out.push(UnitSummary {
+                    unit: name(),
+                    unit_id: id.to_string(),
+                    ..UnitSummary::default()
+                });
+                self.at.insert(id.to_string(), self.out.len() - 1);
+                self.out.len() - 1
+            }
+        };
+        &mut self.out[at]
+    }
+
+    fn task(&mut self, id: &str, name: impl FnOnce() -> String, status: &str, light: Light) {
+        let u = self.unit(id, name);
         u.tasks += 1;
-        match t.status {
+        match status {
             "done" => u.done += 1,
             "done_late" => u.done_late += 1,
             "overdue" => u.overdue += 1,
             "due_soon" => u.due_soon += 1,
             _ => u.on_schedule += 1,
         }
-        u.light = Some(u.light.map_or(t.light, |l| l.min(t.light)));
+        u.light = Some(u.light.map_or(light, |l| l.min(light)));
     }
-    for g in gaps.iter().filter(|g| !g.summary) {
-        let u = slot(&mut out, &g.unit_id, &g.unit);
-        let u = &mut out[u];
-        u.light = Some(u.light.map_or(g.light, |l| l.min(g.light)));
-        match g.status {
+
+    fn target(
+        &mut self,
+        id: &str,
+        name: impl FnOnce() -> String,
+        status: TargetStatus,
+        light: Light,
+    ) {
+        let u = self.unit(id, name);
+        u.light = Some(u.light.map_or(light, |l| l.min(light)));
+        match status {
             TargetStatus::Met => u.targets_met += 1,
             TargetStatus::Unmet => u.targets_unmet += 1,
             TargetStatus::NoData => u.targets_no_data += 1,
         }
     }
-    out.sort_by_key(|u| {
-        (
-            u.light,
-            std::cmp::Reverse(u.overdue),
-            std::cmp::Reverse(u.targets_unmet),
-            std::cmp::Reverse(u.due_soon),
-        )
+
+    /// Worst first: by light, then most overdue, most targets unmet, most due soon.
+    fn worst_first(mut self) -> Vec<UnitSummary> {
+        self.out.sort_by_key(|u| {
+            (
+                u.light,
+                std::cmp::Reverse(u.overdue),
+                std::cmp::Reverse(u.targets_unmet),
+                std::cmp::Reverse(u.due_soon),
+            )
+        });
+        self.out
+    }
+}
+
+/// One summary per unit that has task instances or targets, worst first, from rows
+/// already made.
+pub fn unit_summaries(tasks: &[TaskRow], gaps: &[GapRow]) -> Vec<UnitSummary> {
+    let mut tally = Tally::default();
+    for t in tasks {
+        tally.task(&t.unit_id, || t.unit.to_string(), t.status, t.light);
+    }
+    for g in gaps.iter().filter(|g| !g.summary) {
+        tally.target(&g.unit_id, || g.unit.clone(), g.status, g.light);
+    }
+    tally.worst_first()
+}
+
+/// The same summaries judged straight from the snapshot: the rows of every task and
+/// target, with their words, are most of the work of a province's `status`, and a summary
+/// needs none of them.
+pub fn summaries(s: &Snapshot, f: &Filter, window_days: i64) -> Vec<UnitSummary> {
+    let mut tally = Tally::default();
+    let name = |id: &str| s.registry.name(id).to_string();
+    for_each_occurrence(s, f, window_days, |inst, _, occ| {
+        let state = occ.state;
+        tally.task(
+            &inst.unit,
+            || name(&inst.unit),
+            state.as_str(),
+            state.light(),
+        );
     });
-    out
+    gaps::standings(s, f, |unit, status, light| {
+        tally.target(unit, || name(unit), status, light);
+    });
+    tally.worst_first()
 }
 
 /// Whether anything needs attention: exit status 1.
