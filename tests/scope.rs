@@ -12,6 +12,7 @@ use govtrack::index::snapshot::{self, Need, Snapshot};
 use govtrack::model::{Filter, Level};
 use govtrack::report::{gap_rows, overdue_rows, summaries, task_rows, unit_summaries};
 use govtrack::workspace::Workspace;
+use rusqlite::Connection;
 use std::path::Path;
 use tempfile::TempDir;
 
@@ -119,4 +120,75 @@ fn the_tree_fixture_read_by_district_or_policy_gives_the_same_rows() {
         let n = compare(dir.path(), as_of);
         assert!(n > 3, "only {n} filters had rows as of {as_of}");
     }
+}
+
+/// Rows of a read whose targets come from a second connection, `other`, as a report
+/// makes it: inside a read transaction on the first.
+fn read_beside(
+    index: &Index,
+    other: Option<Connection>,
+    as_of: NaiveDate,
+) -> [serde_json::Value; 3] {
+    let tx = index.conn().unchecked_transaction().unwrap();
+    let mut s = snapshot::open(&tx, as_of).unwrap();
+    s.read_beside(&tx, move || Ok(other), Need::ALL, &Filter::default())
+        .unwrap();
+    rows(&s, &Filter::default())
+}
+
+#[test]
+fn targets_read_on_a_second_connection_give_the_rows_of_one_read() {
+    let dir = shipped();
+    let index = index(dir.path());
+    let as_of = NaiveDate::from_ymd_opt(2024, 6, 30).unwrap();
+    let whole = snapshot::load(index.conn(), as_of, Need::ALL).unwrap();
+    let expected = rows(&whole, &Filter::default());
+    assert_ne!(
+        expected[2],
+        serde_json::json!([]),
+        "the shipped policies have targets"
+    );
+    let other = index.reader()().unwrap();
+    assert!(other.is_some(), "an index in a file can be read twice");
+    assert_eq!(read_beside(&index, other, as_of), expected);
+
+    // A second connection that sees another state of the index is not used: here an index
+    // of the same policies with other figures.
+    let changed = shipped();
+    let csv = changed.path().join("examples/progress/observations.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let first_figure = text.lines().nth(1).unwrap().to_string();
+    let mut fields: Vec<&str> = first_figure.split(',').collect();
+    fields[3] = "0";
+    std::fs::write(&csv, text.replacen(&first_figure, &fields.join(","), 1)).unwrap();
+    let stranger = self::index(changed.path());
+    let s = snapshot::load(stranger.conn(), as_of, Need::ALL).unwrap();
+    assert_ne!(
+        rows(&s, &Filter::default())[2],
+        expected[2],
+        "the other index judges its targets differently"
+    );
+    let other = stranger.reader()().unwrap();
+    assert_eq!(read_beside(&index, other, as_of), expected);
+}
+
+#[test]
+fn a_refresh_that_changes_the_index_marks_a_new_generation_and_one_that_does_not_keeps_it() {
+    let dir = shipped();
+    let ws = Workspace::locate(Some(dir.path())).unwrap();
+    let mut index = index(dir.path());
+    let first = snapshot::generation(index.conn()).unwrap();
+    assert!(first.is_some());
+    index.refresh(&ws).unwrap();
+    assert_eq!(snapshot::generation(index.conn()).unwrap(), first);
+    let csv = dir.path().join("examples/progress/observations.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    std::fs::write(
+        &csv,
+        text + "population,xm-siming,2024-01-31,1061000,a correction\n",
+    )
+    .unwrap();
+    index.refresh(&ws).unwrap();
+    let second = snapshot::generation(index.conn()).unwrap();
+    assert!(second.is_some() && second != first);
 }

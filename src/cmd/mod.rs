@@ -70,7 +70,7 @@ impl Ctx {
             }
             .context("cannot read the index")?;
             let f = filter(conn, &s, args, district)?;
-            s.read(conn, need, &f)?;
+            s.read_beside(conn, self.index.reader(), need, &f)?;
             Ok((s, f))
         })
     }

@@ -5,6 +5,7 @@ use super::{Ctx, print, today};
 use crate::cli::{Cli, DigestArgs, DigestFormat};
 use crate::index::snapshot::{self, Need};
 use crate::render::markdown::digest_md;
+use crate::report::Filter;
 use crate::report::digest::{Digest, DigestOptions, digest_with_chart};
 use crate::workspace::write_atomically;
 use anyhow::{Context, Result};
@@ -31,7 +32,9 @@ pub fn run(cli: &Cli, args: &DigestArgs) -> Result<ExitCode> {
 
 pub fn build(ctx: &Ctx, as_of: Option<NaiveDate>, trend: Option<String>) -> Result<Digest> {
     ctx.read(|conn| {
-        let s = snapshot::load(conn, as_of.unwrap_or_else(today), Need::ALL)?;
+        let mut s =
+            snapshot::open(conn, as_of.unwrap_or_else(today)).context("cannot read the index")?;
+        s.read_beside(conn, ctx.index.reader(), Need::ALL, &Filter::default())?;
         digest_with_chart(
             conn,
             &s,

@@ -101,6 +101,7 @@ impl Index {
                 "INSERT INTO meta(key, value) VALUES ('schema', ?1)",
                 [schema::VERSION.to_string()],
             )?;
+            new_generation(&tx)?;
         }
         tx.commit()?;
         Ok((Index { conn }, rebuilt && version.is_some()))
@@ -108,6 +109,27 @@ impl Index {
 
     pub fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// Opens a second connection to the index, for reading only, when called: a report
+    /// reads two parts of it at once (see [`snapshot::Snapshot::read_beside`]). `None` for
+    /// an index in memory.
+    pub fn reader(&self) -> impl FnOnce() -> Result<Option<Connection>> + Send + use<> {
+        let path = self
+            .conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned);
+        move || {
+            let Some(path) = path else { return Ok(None) };
+            let conn = Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            conn.busy_timeout(WAIT)?;
+            Ok(Some(conn))
+        }
     }
 
     /// Brings the index up to date with the workspace. On bad input nothing is changed
@@ -291,6 +313,9 @@ impl Index {
 
         if errors.is_empty() {
             update_ends(&tx, &touched, defs_changed || bulk)?;
+            if !report.loaded.is_empty() || !report.removed.is_empty() {
+                new_generation(&tx)?;
+            }
         } else {
             tx.rollback()?;
             errors.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
@@ -301,6 +326,18 @@ impl Index {
         report.loaded.sort();
         Ok(report)
     }
+}
+
+/// Marks a new state of what the index holds, so that two connections can tell whether
+/// they see the same one ([`snapshot::generation`]). Random rather than counted: an index
+/// rebuilt from scratch never repeats an earlier mark.
+fn new_generation(tx: &Transaction) -> Result<()> {
+    tx.execute(
+        "INSERT INTO meta(key, value) VALUES ('generation', hex(randomblob(16)))
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [],
+    )?;
+    Ok(())
 }
 
 /// Puts the index in WAL mode, so that readers never wait for a writer. Two processes

@@ -8,7 +8,7 @@ use crate::model::{
 use crate::registry::Registry;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -396,361 +396,436 @@ impl Snapshot {
     /// Reads what a report judges, only for the policy and the district `f` names: a
     /// district's report reads its own subtree, not the province.
     pub fn read(&mut self, conn: &Connection, need: Need, f: &Filter) -> Result<()> {
-        if need.tasks != TaskNeed::None {
-            self.read_tasks(conn, need.tasks, f)
-                .context("cannot read the index")?;
-        }
-        if need.targets {
-            self.read_targets(conn, f, need.trends)
-                .context("cannot read the index")?;
-        }
-        Ok(())
+        self.read_beside(conn, || Ok(None), need, f)
     }
 
-    fn read_tasks(&mut self, conn: &Connection, need: TaskNeed, f: &Filter) -> Result<()> {
-        let mut owners: HashMap<(String, String), (Vec<String>, Vec<String>)> = HashMap::new();
-        let mut stmt = conn.prepare(
-            "SELECT policy, task, role, unit FROM owners ORDER BY policy, task, role, pos",
-        )?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let entry = owners.entry((r.get(0)?, r.get(1)?)).or_default();
-            let unit: String = r.get(3)?;
-            if r.get_ref(2)?.as_str()? == "lead" {
-                entry.0.push(unit);
-            } else {
-                entry.1.push(unit);
-            }
-        }
-        let tasks = conn
-            .prepare(
-                "SELECT t.policy, t.id, t.number, t.title, t.recurring FROM tasks t
-                 JOIN policies p ON p.id = t.policy ORDER BY p.ord, t.ord",
-            )?
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                ))
-            })?
-            .map(|row| {
-                row.map(
-                    |(policy, id, number, title, recurring): (_, _, String, String, _)| {
-                        let (lead, support) = owners
-                            .remove(&(policy.clone(), id.clone()))
-                            .unwrap_or_default();
-                        TaskInfo {
-                            policy: policy.into(),
-                            id: id.into(),
-                            number: number.into(),
-                            title: title.into(),
-                            lead,
-                            support,
-                            recurring,
-                        }
-                    },
-                )
-            })
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut place: HashMap<&str, HashMap<&str, usize>> = HashMap::new();
-        for (i, t) in tasks.iter().enumerate() {
-            place.entry(&*t.policy).or_default().insert(&*t.id, i);
-        }
-
-        let scope = Scope::new(f, self.as_of);
-        let cond = scope.cond("i.policy", "i.unit");
-        let with = scope.with();
-        // Instances come in id order, which is the order reports list them in; those of one
-        // task are together, so a task is looked up only when it changes.
-        let mut ids: Vec<i64> = Vec::new();
-        let mut instances: Vec<InstanceInfo> = Vec::new();
-        let mut stmt = conn.prepare(&format!(
-            "{with} SELECT i.id, i.policy, i.task, i.unit FROM instances i WHERE 1 {cond} ORDER BY i.id"
-        ))?;
-        let mut rows = stmt.query(scope.params(&cond).as_slice())?;
-        let mut last: Option<(String, String, Option<usize>)> = None;
-        while let Some(r) = rows.next()? {
-            let (policy, task) = (r.get_ref(1)?.as_str()?, r.get_ref(2)?.as_str()?);
-            let known = match &last {
-                Some((p, t, known)) if p == policy && t == task => *known,
-                _ => {
-                    let known = place.get(policy).and_then(|p| p.get(task)).copied();
-                    last = Some((policy.to_owned(), task.to_owned(), known));
-                    known
+    /// Like [`Snapshot::read`], reading the targets on a second connection to the same
+    /// index, from `beside`, in a thread of their own while `conn` reads the tasks: at a
+    /// province's scale each is about half of a report's reading. The second connection is
+    /// used only when it sees the index as `conn` does (the same [`generation`]); otherwise
+    /// the targets are read on `conn` after the tasks.
+    pub fn read_beside(
+        &mut self,
+        conn: &Connection,
+        beside: impl FnOnce() -> Result<Option<Connection>> + Send,
+        need: Need,
+        f: &Filter,
+    ) -> Result<()> {
+        let as_of = self.as_of;
+        let read = || -> Result<()> {
+            let tasks = need.tasks != TaskNeed::None;
+            // A district's parts are small: a second connection would cost more than it saves.
+            if !(tasks && need.targets) || f.district.is_some() {
+                if tasks {
+                    (self.tasks, self.instances) = read_tasks(conn, as_of, need.tasks, f)?;
                 }
-            };
-            let Some(task) = known else { continue };
-            ids.push(r.get(0)?);
-            instances.push(InstanceInfo {
-                task,
-                unit: r.get(3)?,
-                dues: Vec::new(),
-                events: Vec::new(),
-            });
-        }
-        drop(rows);
-
-        // Due dates and events are read whole, a table scan each, when the whole province
-        // is judged; else only those of the instances in scope.
-        let of_scope = if cond.is_empty() {
-            String::new()
-        } else {
-            format!("AND instance IN (SELECT id FROM instances i WHERE 1 {cond})")
-        };
-        let mut slot = Slots::new(&ids);
-        let mut stmt = conn.prepare(&format!(
-            "{with} SELECT instance, due FROM dues WHERE 1 {of_scope}"
-        ))?;
-        let mut rows = stmt.query(scope.params(&of_scope).as_slice())?;
-        while let Some(r) = rows.next()? {
-            if let Some(at) = slot.of(r.get(0)?) {
-                instances[at].dues.push(date(r.get_ref(1)?.as_str()?)?);
+                if need.targets {
+                    self.set(read_targets(conn, &self.registry, as_of, f, need.trends)?);
+                }
+                return Ok(());
             }
-        }
-        drop(rows);
-        for inst in &mut instances {
-            inst.dues.sort_unstable();
-        }
-        if need == TaskNeed::Overdue {
-            // Only an instance due before the as-of date can be late.
-            let as_of = self.as_of;
-            let due_before = |i: &InstanceInfo| i.dues.first().is_some_and(|d| *d < as_of);
-            ids = ids
-                .iter()
-                .zip(&instances)
-                .filter(|(_, i)| due_before(i))
-                .map(|(id, _)| *id)
-                .collect();
-            instances.retain(due_before);
-            slot = Slots::new(&ids);
-        }
-
-        // Events in the order they happened and, on one day, in the order they were
-        // written: by file path, then line.
-        let mut rank: HashMap<i64, usize> = HashMap::new();
-        let mut stmt = conn.prepare("SELECT id FROM files ORDER BY path")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let n = rank.len();
-            rank.insert(r.get(0)?, n);
-        }
-        drop(rows);
-        let mut stmt = conn.prepare(&format!(
-            "{with} SELECT instance, date, file, line, status, note, evidence FROM events
-             WHERE instance IS NOT NULL AND date <= :as_of {of_scope}"
-        ))?;
-        let mut params = scope.params(&of_scope);
-        if !of_scope.contains(":as_of") {
-            params.push((":as_of", &scope.as_of));
-        }
-        let mut rows = stmt.query(params.as_slice())?;
-        let mut read = Vec::new();
-        while let Some(r) = rows.next()? {
-            let Some(at) = slot.of(r.get(0)?) else {
-                continue;
+            let seen = generation(conn)?;
+            let registry = &self.registry;
+            let (tasks, targets) = std::thread::scope(|scope| {
+                // Whatever goes wrong on the second connection, the targets are read again
+                // on the first, where a real problem shows as it would have.
+                let targets = scope.spawn(move || -> Option<Targets> {
+                    let other = beside().ok()??;
+                    let tx = other.unchecked_transaction().ok()?;
+                    if generation(&tx).ok()? != seen {
+                        return None;
+                    }
+                    read_targets(&tx, registry, as_of, f, need.trends).ok()
+                });
+                let tasks = read_tasks(conn, as_of, need.tasks, f);
+                (tasks, targets.join().ok().flatten())
+            });
+            (self.tasks, self.instances) = tasks?;
+            let targets = match targets {
+                Some(targets) => targets,
+                None => read_targets(conn, &self.registry, as_of, f, need.trends)?,
             };
-            let written = (rank.get(&r.get(2)?).copied(), r.get::<_, i64>(3)?);
-            let event = StatusEvent {
-                date: date(r.get_ref(1)?.as_str()?)?,
-                status: Progress::parse(r.get_ref(4)?.as_str()?).unwrap_or(Progress::InProgress),
-                note: r.get(5)?,
-                evidence: r.get(6)?,
-            };
-            read.push((at, event.date, written, event));
-        }
-        drop(rows);
-        read.sort_unstable_by_key(|(at, date, written, _)| (*at, *date, *written));
-        for (at, _, _, event) in read {
-            instances[at].events.push(event);
-        }
-        drop(place);
-        self.tasks = tasks;
-        self.instances = instances;
-        Ok(())
+            self.set(targets);
+            Ok(())
+        };
+        read().context("cannot read the index")
     }
 
-    fn read_targets(&mut self, conn: &Connection, f: &Filter, trends: bool) -> Result<()> {
-        let scope = Scope::new(f, self.as_of);
-        let mut targets = Vec::new();
-        let mut stmt = conn.prepare(
-            "SELECT t.policy, t.id, t.title, t.metric, t.per_metric, t.scale, t.measure,
+    fn set(&mut self, t: Targets) {
+        self.targets = t.targets;
+        self.now = t.now;
+        self.start_of = t.start_of;
+        self.at_start = t.at_start;
+    }
+}
+
+/// Which state of the index a connection sees: it changes with every refresh that changes
+/// what the index holds.
+pub fn generation(conn: &Connection) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT value FROM meta WHERE key = 'generation'", [], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+/// The targets in a report's scope and the figures they are judged on.
+struct Targets {
+    targets: Vec<TargetInfo>,
+    now: Values,
+    start_of: HashMap<(String, String), NaiveDate>,
+    at_start: HashMap<NaiveDate, Values>,
+}
+
+fn read_tasks(
+    conn: &Connection,
+    as_of: NaiveDate,
+    need: TaskNeed,
+    f: &Filter,
+) -> Result<(Vec<TaskInfo>, Vec<InstanceInfo>)> {
+    let mut owners: HashMap<(String, String), (Vec<String>, Vec<String>)> = HashMap::new();
+    let mut stmt = conn
+        .prepare("SELECT policy, task, role, unit FROM owners ORDER BY policy, task, role, pos")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let entry = owners.entry((r.get(0)?, r.get(1)?)).or_default();
+        let unit: String = r.get(3)?;
+        if r.get_ref(2)?.as_str()? == "lead" {
+            entry.0.push(unit);
+        } else {
+            entry.1.push(unit);
+        }
+    }
+    let tasks = conn
+        .prepare(
+            "SELECT t.policy, t.id, t.number, t.title, t.recurring FROM tasks t
+                 JOIN policies p ON p.id = t.policy ORDER BY p.ord, t.ord",
+        )?
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+            ))
+        })?
+        .map(|row| {
+            row.map(
+                |(policy, id, number, title, recurring): (_, _, String, String, _)| {
+                    let (lead, support) = owners
+                        .remove(&(policy.clone(), id.clone()))
+                        .unwrap_or_default();
+                    TaskInfo {
+                        policy: policy.into(),
+                        id: id.into(),
+                        number: number.into(),
+                        title: title.into(),
+                        lead,
+                        support,
+                        recurring,
+                    }
+                },
+            )
+        })
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut place: HashMap<&str, HashMap<&str, usize>> = HashMap::new();
+    for (i, t) in tasks.iter().enumerate() {
+        place.entry(&*t.policy).or_default().insert(&*t.id, i);
+    }
+
+    let scope = Scope::new(f, as_of);
+    let cond = scope.cond("i.policy", "i.unit");
+    let with = scope.with();
+    // Instances come in id order, which is the order reports list them in; those of one
+    // task are together, so a task is looked up only when it changes.
+    let mut ids: Vec<i64> = Vec::new();
+    let mut instances: Vec<InstanceInfo> = Vec::new();
+    let mut stmt = conn.prepare(&format!(
+        "{with} SELECT i.id, i.policy, i.task, i.unit FROM instances i WHERE 1 {cond} ORDER BY i.id"
+    ))?;
+    let mut rows = stmt.query(scope.params(&cond).as_slice())?;
+    let mut last: Option<(String, String, Option<usize>)> = None;
+    while let Some(r) = rows.next()? {
+        let (policy, task) = (r.get_ref(1)?.as_str()?, r.get_ref(2)?.as_str()?);
+        let known = match &last {
+            Some((p, t, known)) if p == policy && t == task => *known,
+            _ => {
+                let known = place.get(policy).and_then(|p| p.get(task)).copied();
+                last = Some((policy.to_owned(), task.to_owned(), known));
+                known
+            }
+        };
+        let Some(task) = known else { continue };
+        ids.push(r.get(0)?);
+        instances.push(InstanceInfo {
+            task,
+            unit: r.get(3)?,
+            dues: Vec::new(),
+            events: Vec::new(),
+        });
+    }
+    drop(rows);
+
+    // Due dates and events are read whole, a table scan each, when the whole province
+    // is judged; else only those of the instances in scope.
+    let of_scope = if cond.is_empty() {
+        String::new()
+    } else {
+        format!("AND instance IN (SELECT id FROM instances i WHERE 1 {cond})")
+    };
+    let mut slot = Slots::new(&ids);
+    let mut stmt = conn.prepare(&format!(
+        "{with} SELECT instance, due FROM dues WHERE 1 {of_scope}"
+    ))?;
+    let mut rows = stmt.query(scope.params(&of_scope).as_slice())?;
+    while let Some(r) = rows.next()? {
+        if let Some(at) = slot.of(r.get(0)?) {
+            instances[at].dues.push(date(r.get_ref(1)?.as_str()?)?);
+        }
+    }
+    drop(rows);
+    for inst in &mut instances {
+        inst.dues.sort_unstable();
+    }
+    if need == TaskNeed::Overdue {
+        // Only an instance due before the as-of date can be late.
+        let due_before = |i: &InstanceInfo| i.dues.first().is_some_and(|d| *d < as_of);
+        ids = ids
+            .iter()
+            .zip(&instances)
+            .filter(|(_, i)| due_before(i))
+            .map(|(id, _)| *id)
+            .collect();
+        instances.retain(due_before);
+        slot = Slots::new(&ids);
+    }
+
+    // Events in the order they happened and, on one day, in the order they were
+    // written: by file path, then line.
+    let mut rank: HashMap<i64, usize> = HashMap::new();
+    let mut stmt = conn.prepare("SELECT id FROM files ORDER BY path")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let n = rank.len();
+        rank.insert(r.get(0)?, n);
+    }
+    drop(rows);
+    let mut stmt = conn.prepare(&format!(
+        "{with} SELECT instance, date, file, line, status, note, evidence FROM events
+             WHERE instance IS NOT NULL AND date <= :as_of {of_scope}"
+    ))?;
+    let mut params = scope.params(&of_scope);
+    if !of_scope.contains(":as_of") {
+        params.push((":as_of", &scope.as_of));
+    }
+    let mut rows = stmt.query(params.as_slice())?;
+    let mut read = Vec::new();
+    while let Some(r) = rows.next()? {
+        let Some(at) = slot.of(r.get(0)?) else {
+            continue;
+        };
+        let written = (rank.get(&r.get(2)?).copied(), r.get::<_, i64>(3)?);
+        let event = StatusEvent {
+            date: date(r.get_ref(1)?.as_str()?)?,
+            status: Progress::parse(r.get_ref(4)?.as_str()?).unwrap_or(Progress::InProgress),
+            note: r.get(5)?,
+            evidence: r.get(6)?,
+        };
+        read.push((at, event.date, written, event));
+    }
+    drop(rows);
+    read.sort_unstable_by_key(|(at, date, written, _)| (*at, *date, *written));
+    for (at, _, _, event) in read {
+        instances[at].events.push(event);
+    }
+    drop(place);
+    Ok((tasks, instances))
+}
+
+fn read_targets(
+    conn: &Connection,
+    registry: &Registry,
+    as_of: NaiveDate,
+    f: &Filter,
+    trends: bool,
+) -> Result<Targets> {
+    let scope = Scope::new(f, as_of);
+    let mut targets = Vec::new();
+    let mut stmt = conn.prepare(
+        "SELECT t.policy, t.id, t.title, t.metric, t.per_metric, t.scale, t.measure,
                     t.deadline, t.min, t.max, t.growth, t.baseline_value, t.baseline_date,
                     p.jurisdiction
              FROM targets t JOIN policies p ON p.id = t.policy
              WHERE ?1 IS NULL OR t.policy = ?1 ORDER BY p.ord, t.ord",
-        )?;
-        let mut rows = stmt.query([&f.policy])?;
-        // Units of one target, in registry order (the order they were written in).
-        let mut all_units = conn.prepare(
-            "SELECT unit, min, max FROM target_units WHERE policy = ?1 AND target = ?2 LIMIT ?3",
-        )?;
-        let unit_row = |r: &rusqlite::Row| -> rusqlite::Result<(String, Bounds)> {
-            Ok((
-                r.get(0)?,
-                Bounds {
-                    min: r.get(1)?,
-                    max: r.get(2)?,
-                },
-            ))
-        };
-        // The units below which figures are read: for a district's report its own subtree
-        // and that of any total or coverage target within it.
-        let mut roots: Vec<String> = f.district.iter().cloned().collect();
-        // The units of every target within the scope, in one pass over the table in the
-        // order they were written (each target's in registry order): for the province the
-        // whole table, for a district the rows of its subtree's units, found by unit.
-        // A district's total and coverage targets are read whole below, when in view.
-        let mut units_of: HashMap<(String, String), Vec<(String, Bounds)>> = HashMap::new();
-        {
-            let within = scope.cond("policy", "unit");
-            let mut stmt = conn.prepare(&format!(
-                "{} SELECT policy, target, unit, min, max FROM target_units WHERE 1 {within}
+    )?;
+    let mut rows = stmt.query([&f.policy])?;
+    // Units of one target, in registry order (the order they were written in).
+    let mut all_units = conn.prepare(
+        "SELECT unit, min, max FROM target_units WHERE policy = ?1 AND target = ?2 LIMIT ?3",
+    )?;
+    let unit_row = |r: &rusqlite::Row| -> rusqlite::Result<(String, Bounds)> {
+        Ok((
+            r.get(0)?,
+            Bounds {
+                min: r.get(1)?,
+                max: r.get(2)?,
+            },
+        ))
+    };
+    // The units below which figures are read: for a district's report its own subtree
+    // and that of any total or coverage target within it.
+    let mut roots: Vec<String> = f.district.iter().cloned().collect();
+    // The units of every target within the scope, in one pass over the table in the
+    // order they were written (each target's in registry order): for the province the
+    // whole table, for a district the rows of its subtree's units, found by unit.
+    // A district's total and coverage targets are read whole below, when in view.
+    let mut units_of: HashMap<(String, String), Vec<(String, Bounds)>> = HashMap::new();
+    {
+        let within = scope.cond("policy", "unit");
+        let mut stmt = conn.prepare(&format!(
+            "{} SELECT policy, target, unit, min, max FROM target_units WHERE 1 {within}
                  ORDER BY rowid",
-                scope.with()
-            ))?;
-            let mut rows = stmt.query(scope.params(&within).as_slice())?;
-            let mut last: Option<(String, String)> = None;
-            let mut units = Vec::new();
-            while let Some(r) = rows.next()? {
-                let (policy, target) = (r.get_ref(0)?.as_str()?, r.get_ref(1)?.as_str()?);
-                if last
-                    .as_ref()
-                    .is_none_or(|(p, t)| p != policy || t != target)
-                {
-                    if let Some(key) = last.take() {
-                        units_of.entry(key).or_default().append(&mut units);
-                    }
-                    last = Some((policy.to_owned(), target.to_owned()));
-                }
-                units.push((
-                    r.get(2)?,
-                    Bounds {
-                        min: r.get(3)?,
-                        max: r.get(4)?,
-                    },
-                ));
-            }
-            if let Some(key) = last {
-                units_of.entry(key).or_default().append(&mut units);
-            }
-        }
+            scope.with()
+        ))?;
+        let mut rows = stmt.query(scope.params(&within).as_slice())?;
+        let mut last: Option<(String, String)> = None;
+        let mut units = Vec::new();
         while let Some(r) = rows.next()? {
-            let policy: String = r.get(0)?;
-            let id: String = r.get(1)?;
-            let measure = Measure::parse(r.get_ref(6)?.as_str()?).unwrap_or(Measure::Each);
-            let mut all = |limit: i64| -> rusqlite::Result<Vec<(String, Bounds)>> {
-                all_units
-                    .query_map(rusqlite::params![policy, id, limit], unit_row)?
-                    .collect()
-            };
-            let units = match (&f.district, measure) {
-                (None, _) | (Some(_), Measure::Each) => units_of
-                    .remove(&(policy.clone(), id.clone()))
-                    .unwrap_or_default(),
-                // A total or a coverage is judged for its whole scope: in view only when
-                // that scope lies within the district. Its units are read only then.
-                (Some(district), _) => {
-                    let jurisdiction = r.get_ref(13)?.as_str()?;
-                    let first = all(2)?;
-                    let scope_unit = match first.as_slice() {
-                        [(only, _)] => only.as_str(),
-                        _ => jurisdiction,
-                    };
-                    if !self.registry.is_within(scope_unit, district) {
-                        continue;
-                    }
-                    let all = all(-1)?;
-                    roots.extend(all.iter().map(|(u, _)| u.clone()));
-                    all
+            let (policy, target) = (r.get_ref(0)?.as_str()?, r.get_ref(1)?.as_str()?);
+            if last
+                .as_ref()
+                .is_none_or(|(p, t)| p != policy || t != target)
+            {
+                if let Some(key) = last.take() {
+                    units_of.entry(key).or_default().append(&mut units);
                 }
-            };
-            let one_unit = match measure {
-                Measure::Each if f.district.is_some() => {
-                    // Whether the target has one unit in all, not just in this district.
-                    units.len() == 1 && all(2)?.len() == 1
-                }
-                _ => units.len() == 1,
-            };
-            let per_metric: Option<String> = r.get(4)?;
-            let scale: Option<f64> = r.get(5)?;
-            let deadline: Option<String> = r.get(7)?;
-            let growth: String = r.get(10)?;
-            let baseline_value: Option<f64> = r.get(11)?;
-            let baseline_date: Option<String> = r.get(12)?;
-            let baseline = match (baseline_value, baseline_date) {
-                (Some(value), Some(d)) if one_unit => Some(Observation {
-                    date: date(&d)?,
-                    value,
-                }),
-                _ => None,
-            };
-            targets.push(TargetInfo {
-                units,
-                policy,
-                id,
-                title: r.get(2)?,
-                metric: r.get(3)?,
-                per: per_metric.map(|m| (m, scale.unwrap_or(1.0))),
-                measure,
-                growth: Growth::parse(&growth).unwrap_or(Growth::Linear),
-                deadline: deadline.as_deref().map(date).transpose()?,
-                baseline,
-                bounds: Bounds {
-                    min: r.get(8)?,
-                    max: r.get(9)?,
+                last = Some((policy.to_owned(), target.to_owned()));
+            }
+            units.push((
+                r.get(2)?,
+                Bounds {
+                    min: r.get(3)?,
+                    max: r.get(4)?,
                 },
-            });
+            ));
         }
-        drop(rows);
-
-        let metrics: Vec<String> = targets
-            .iter()
-            .flat_map(|t| {
-                std::iter::once(t.metric.clone()).chain(t.per.iter().map(|p| p.0.clone()))
-            })
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        roots.sort();
-        roots.dedup();
-        let roots = f.district.as_ref().map(|_| roots.as_slice());
-        let now = values(conn, &self.registry, &metrics, self.as_of, roots)?;
-
-        // A trend starts at the target's baseline, or else on the first day its metric was
-        // observed; the figures of that day are read once per distinct date.
-        let mut start_of = HashMap::new();
-        let mut at_start: HashMap<NaiveDate, Values> = HashMap::new();
-        let mut first =
-            conn.prepare("SELECT min(date) FROM observations WHERE metric = ?1 AND date <= ?2")?;
-        for t in targets.iter().filter(|_| trends) {
-            // A baseline is itself the start: no figures to read.
-            if t.baseline.is_some() || t.units.is_empty() {
-                continue;
-            }
-            let start = first
-                .query_row(rusqlite::params![t.metric, scope.as_of], |r| {
-                    r.get::<_, Option<String>>(0)
-                })?
-                .as_deref()
-                .map(date)
-                .transpose()?;
-            let Some(start) = start.filter(|d| *d < self.as_of) else {
-                continue;
-            };
-            if let std::collections::hash_map::Entry::Vacant(e) = at_start.entry(start) {
-                e.insert(values(conn, &self.registry, &metrics, start, roots)?);
-            }
-            start_of.insert((t.policy.clone(), t.id.clone()), start);
+        if let Some(key) = last {
+            units_of.entry(key).or_default().append(&mut units);
         }
-        self.targets = targets;
-        self.now = now;
-        self.start_of = start_of;
-        self.at_start = at_start;
-        Ok(())
     }
+    while let Some(r) = rows.next()? {
+        let policy: String = r.get(0)?;
+        let id: String = r.get(1)?;
+        let measure = Measure::parse(r.get_ref(6)?.as_str()?).unwrap_or(Measure::Each);
+        let mut all = |limit: i64| -> rusqlite::Result<Vec<(String, Bounds)>> {
+            all_units
+                .query_map(rusqlite::params![policy, id, limit], unit_row)?
+                .collect()
+        };
+        let units = match (&f.district, measure) {
+            (None, _) | (Some(_), Measure::Each) => units_of
+                .remove(&(policy.clone(), id.clone()))
+                .unwrap_or_default(),
+            // A total or a coverage is judged for its whole scope: in view only when
+            // that scope lies within the district. Its units are read only then.
+            (Some(district), _) => {
+                let jurisdiction = r.get_ref(13)?.as_str()?;
+                let first = all(2)?;
+                let scope_unit = match first.as_slice() {
+                    [(only, _)] => only.as_str(),
+                    _ => jurisdiction,
+                };
+                if !registry.is_within(scope_unit, district) {
+                    continue;
+                }
+                let all = all(-1)?;
+                roots.extend(all.iter().map(|(u, _)| u.clone()));
+                all
+            }
+        };
+        let one_unit = match measure {
+            Measure::Each if f.district.is_some() => {
+                // Whether the target has one unit in all, not just in this district.
+                units.len() == 1 && all(2)?.len() == 1
+            }
+            _ => units.len() == 1,
+        };
+        let per_metric: Option<String> = r.get(4)?;
+        let scale: Option<f64> = r.get(5)?;
+        let deadline: Option<String> = r.get(7)?;
+        let growth: String = r.get(10)?;
+        let baseline_value: Option<f64> = r.get(11)?;
+        let baseline_date: Option<String> = r.get(12)?;
+        let baseline = match (baseline_value, baseline_date) {
+            (Some(value), Some(d)) if one_unit => Some(Observation {
+                date: date(&d)?,
+                value,
+            }),
+            _ => None,
+        };
+        targets.push(TargetInfo {
+            units,
+            policy,
+            id,
+            title: r.get(2)?,
+            metric: r.get(3)?,
+            per: per_metric.map(|m| (m, scale.unwrap_or(1.0))),
+            measure,
+            growth: Growth::parse(&growth).unwrap_or(Growth::Linear),
+            deadline: deadline.as_deref().map(date).transpose()?,
+            baseline,
+            bounds: Bounds {
+                min: r.get(8)?,
+                max: r.get(9)?,
+            },
+        });
+    }
+    drop(rows);
+
+    let metrics: Vec<String> = targets
+        .iter()
+        .flat_map(|t| std::iter::once(t.metric.clone()).chain(t.per.iter().map(|p| p.0.clone())))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    roots.sort();
+    roots.dedup();
+    let roots = f.district.as_ref().map(|_| roots.as_slice());
+    let now = values(conn, registry, &metrics, as_of, roots)?;
+
+    // A trend starts at the target's baseline, or else on the first day its metric was
+    // observed; the figures of that day are read once per distinct date.
+    let mut start_of = HashMap::new();
+    let mut at_start: HashMap<NaiveDate, Values> = HashMap::new();
+    let mut first =
+        conn.prepare("SELECT min(date) FROM observations WHERE metric = ?1 AND date <= ?2")?;
+    for t in targets.iter().filter(|_| trends) {
+        // A baseline is itself the start: no figures to read.
+        if t.baseline.is_some() || t.units.is_empty() {
+            continue;
+        }
+        let start = first
+            .query_row(rusqlite::params![t.metric, scope.as_of], |r| {
+                r.get::<_, Option<String>>(0)
+            })?
+            .as_deref()
+            .map(date)
+            .transpose()?;
+        let Some(start) = start.filter(|d| *d < as_of) else {
+            continue;
+        };
+        if let std::collections::hash_map::Entry::Vacant(e) = at_start.entry(start) {
+            e.insert(values(conn, registry, &metrics, start, roots)?);
+        }
+        start_of.insert((t.policy.clone(), t.id.clone()), start);
+    }
+    Ok(Targets {
+        targets,
+        now,
+        start_of,
+        at_start,
+    })
 }
 
 /// Where each instance read sits among those read, by its id: ids are dense, so a vector.
