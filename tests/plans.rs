@@ -115,6 +115,13 @@ fn reports_read_large_tables_through_indexes() {
         check(&db, "the whole workspace", &sqls, &HISTORY);
     }
 
+    // What is overdue in the whole workspace: not the registry of every unit either.
+    let sqls = statements(&db, |c| {
+        let mut s = snapshot::open_for(c, now, Need::OVERDUE, None).unwrap();
+        s.read(c, Need::OVERDUE, &Filter::default()).unwrap();
+    });
+    check(&db, "overdue", &sqls, &["units", "u"]);
+
     // One district: not even the units or the instances are read whole.
     let district = Filter {
         district: Some("d1".into()),

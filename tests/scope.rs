@@ -51,11 +51,7 @@ fn rows(s: &Snapshot, f: &Filter) -> [serde_json::Value; 3] {
 /// A read as a report with filter `f` makes it: for a district, with only the units that
 /// district names.
 fn scoped(index: &Index, as_of: NaiveDate, need: Need, f: &Filter) -> Snapshot {
-    let mut s = match &f.district {
-        Some(d) => snapshot::open_within(index.conn(), as_of, d),
-        None => snapshot::open(index.conn(), as_of),
-    }
-    .unwrap();
+    let mut s = snapshot::open_for(index.conn(), as_of, need, f.district.as_deref()).unwrap();
     s.read(index.conn(), need, f).unwrap();
     s
 }

@@ -64,11 +64,8 @@ impl Ctx {
                 .as_deref()
                 .map(|d| unit_id(conn, d))
                 .transpose()?;
-            let mut s = match &district {
-                Some(d) => snapshot::open_within(conn, as_of, d),
-                None => snapshot::open(conn, as_of),
-            }
-            .context("cannot read the index")?;
+            let mut s = snapshot::open_for(conn, as_of, need, district.as_deref())
+                .context("cannot read the index")?;
             let f = filter(conn, &s, args, district)?;
             s.read_beside(conn, self.index.reader(), need, &f)?;
             Ok((s, f))

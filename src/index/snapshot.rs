@@ -326,6 +326,40 @@ pub fn open_within(conn: &Connection, as_of: NaiveDate, district: &str) -> Resul
     open_with(conn, as_of, registry_within(conn, district)?)
 }
 
+/// Like [`open`] for a report with these needs, of `district` when given: with only the
+/// units a district names, and for a report of tasks alone (`overdue`) only the units the
+/// tasks name, since its rows show no others.
+pub fn open_for(
+    conn: &Connection,
+    as_of: NaiveDate,
+    need: Need,
+    district: Option<&str>,
+) -> Result<Snapshot> {
+    match district {
+        Some(d) => open_within(conn, as_of, d),
+        None if !need.targets => open_with(conn, as_of, registry_of_tasks(conn)?),
+        None => open(conn, as_of),
+    }
+}
+
+/// The units task instances are assigned to and the lead and supporting units of tasks.
+/// The instances' units are found one seek of the index on `instances(unit)` each, not by
+/// reading 100,000 instances.
+fn registry_of_tasks(conn: &Connection) -> Result<Registry> {
+    registry_of(
+        conn,
+        "WITH RECURSIVE assigned(unit) AS (
+             SELECT min(unit) FROM instances
+             UNION ALL
+             SELECT (SELECT min(unit) FROM instances WHERE unit > assigned.unit)
+             FROM assigned WHERE assigned.unit IS NOT NULL)
+         SELECT u.id, u.name, u.level, u.kind, u.parent FROM units u
+         WHERE u.id IN (SELECT unit FROM assigned) OR u.id IN (SELECT unit FROM owners)
+         ORDER BY u.ord",
+        &[],
+    )
+}
+
 /// The id of the unit `reference` names, by id or else by a name no other unit has; `None`
 /// when it names no unit or several.
 pub fn unit_id(conn: &Connection, reference: &str) -> Result<Option<String>> {
