@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension};
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 pub struct PolicyInfo {
     pub id: String,
@@ -19,10 +19,10 @@ pub struct PolicyInfo {
 }
 
 pub struct TaskInfo {
-    pub policy: Rc<str>,
-    pub id: Rc<str>,
-    pub number: Rc<str>,
-    pub title: Rc<str>,
+    pub policy: Arc<str>,
+    pub id: Arc<str>,
+    pub number: Arc<str>,
+    pub title: Arc<str>,
     pub lead: Vec<String>,
     pub support: Vec<String>,
     pub recurring: bool,

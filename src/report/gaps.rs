@@ -12,19 +12,19 @@ use crate::model::{Bounds, Measure};
 use chrono::{Months, NaiveDate};
 use serde::Serialize;
 use std::collections::HashSet;
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// One target judged for one unit, or for a whole scope (totals, coverage, and the summary
 /// of a target that applies to each of many units).
 #[derive(Debug, Clone, Serialize)]
 pub struct GapRow {
     /// Shared by the rows of one target: a province's `gaps` has 236,000 rows.
-    pub policy: Rc<str>,
-    pub target: Rc<str>,
-    pub title: Rc<str>,
+    pub policy: Arc<str>,
+    pub target: Arc<str>,
+    pub title: Arc<str>,
     pub unit: String,
     pub unit_id: String,
-    pub metric: Rc<str>,
+    pub metric: Arc<str>,
     pub measure: &'static str,
     /// A roll-up of the rows of this target for the units in view.
     pub summary: bool,
@@ -38,7 +38,7 @@ pub struct GapRow {
     pub status: TargetStatus,
     /// Red: missed; yellow: not met yet, or no data; green: met.
     pub light: Light,
-    pub deadline: Option<Rc<str>>,
+    pub deadline: Option<Arc<str>>,
     /// Unmet and the deadline has passed (or the target is a standing norm).
     pub missed: bool,
     /// The oldest observation the reported figure (the numerator) rests on.
@@ -453,11 +453,11 @@ struct Row<'a> {
     overdue: bool,
     stale_before: NaiveDate,
     /// The target's policy, id, title, metric and deadline, shared by its rows.
-    policy: Rc<str>,
-    target: Rc<str>,
-    title: Rc<str>,
-    metric: Rc<str>,
-    deadline: Option<Rc<str>>,
+    policy: Arc<str>,
+    target: Arc<str>,
+    title: Arc<str>,
+    metric: Arc<str>,
+    deadline: Option<Arc<str>>,
 }
 
 impl<'a> Row<'a> {

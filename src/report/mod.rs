@@ -16,20 +16,20 @@ pub use crate::model::Filter;
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// One occurrence of one task instance. What all occurrences of a task share is shared,
 /// not copied: a province's `overdue` has tens of thousands of rows.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskRow {
-    pub policy: Rc<str>,
-    pub task: Rc<str>,
-    pub number: Rc<str>,
-    pub title: Rc<str>,
-    pub unit: Rc<str>,
-    pub unit_id: Rc<str>,
-    pub lead: Rc<[String]>,
-    pub support: Rc<[String]>,
+    pub policy: Arc<str>,
+    pub task: Arc<str>,
+    pub number: Arc<str>,
+    pub title: Arc<str>,
+    pub unit: Arc<str>,
+    pub unit_id: Arc<str>,
+    pub lead: Arc<[String]>,
+    pub support: Arc<[String]>,
     pub deadline: Option<NaiveDate>,
     /// One occurrence of a recurring obligation (each half-year report).
     pub recurring: bool,
@@ -62,9 +62,9 @@ pub struct UnitSummary {
 }
 
 /// The names of a task's lead and supporting units (牵头, 配合).
-type Owners = (Rc<[String]>, Rc<[String]>);
+type Owners = (Arc<[String]>, Arc<[String]>);
 
-fn names(s: &Snapshot, ids: &[String], instance_unit: &str) -> Rc<[String]> {
+fn names(s: &Snapshot, ids: &[String], instance_unit: &str) -> Arc<[String]> {
     ids.iter()
         .map(|id| {
             let id = if id == EACH_OWNER { instance_unit } else { id };
@@ -92,7 +92,7 @@ fn task_rows_where(
     // unless the instance's own unit leads (牵头: 各区).
     let mut owners: HashMap<usize, Owners> = HashMap::new();
     // A unit's name and id, shared by its rows.
-    let mut units: HashMap<&str, (Rc<str>, Rc<str>)> = HashMap::new();
+    let mut units: HashMap<&str, (Arc<str>, Arc<str>)> = HashMap::new();
     for_each_occurrence(s, f, window_days, |inst, task, occ| {
         if !keep(occ.state) {
             return;
