@@ -118,38 +118,57 @@ fn the_tree_fixture_read_by_district_or_policy_gives_the_same_rows() {
     }
 }
 
-/// Rows of a read whose targets come from a second connection, `other`, as a report
-/// makes it: inside a read transaction on the first.
+/// Rows of a read as a report makes it, inside a read transaction on the index, sharing
+/// the reading with a second connection, `other`.
 fn read_beside(
     index: &Index,
     other: Option<Connection>,
     as_of: NaiveDate,
+    need: Need,
 ) -> [serde_json::Value; 3] {
     let tx = index.conn().unchecked_transaction().unwrap();
-    let mut s = snapshot::open(&tx, as_of).unwrap();
-    s.read_beside(&tx, move || Ok(other), Need::ALL, &Filter::default())
+    let mut s = snapshot::open_for(&tx, as_of, need, None).unwrap();
+    s.read_beside(&tx, move || Ok(other), need, &Filter::default())
         .unwrap();
     rows(&s, &Filter::default())
 }
 
+/// What a read with `need` answers: every report's rows after a full read, `overdue`'s
+/// after a read of the tasks alone.
+fn answers(rows: [serde_json::Value; 3], need: Need) -> Vec<serde_json::Value> {
+    if need.targets {
+        rows.to_vec()
+    } else {
+        vec![rows[1].clone()]
+    }
+}
+
 #[test]
-fn targets_read_on_a_second_connection_give_the_rows_of_one_read() {
+fn reading_shared_with_a_second_connection_gives_the_rows_of_one_read() {
     let dir = shipped();
     let index = index(dir.path());
     let as_of = NaiveDate::from_ymd_opt(2024, 6, 30).unwrap();
     let whole = snapshot::load(index.conn(), as_of, Need::ALL).unwrap();
     let expected = rows(&whole, &Filter::default());
-    assert_ne!(
-        expected[2],
-        serde_json::json!([]),
-        "the shipped policies have targets"
-    );
-    let other = index.reader()().unwrap();
-    assert!(other.is_some(), "an index in a file can be read twice");
-    assert_eq!(read_beside(&index, other, as_of), expected);
+    for (i, what) in [(1, "overdue tasks"), (2, "targets")] {
+        assert_ne!(
+            expected[i],
+            serde_json::json!([]),
+            "the shipped policies have {what}"
+        );
+    }
+    // The targets are read beside the tasks; for `overdue`, the events beside the instances.
+    for need in [Need::ALL, Need::OVERDUE] {
+        let other = index.reader()().unwrap();
+        assert!(other.is_some(), "an index in a file can be read twice");
+        assert_eq!(
+            answers(read_beside(&index, other, as_of, need), need),
+            answers(expected.clone(), need)
+        );
+    }
 
     // A second connection that sees another state of the index is not used: here an index
-    // of the same policies with other figures.
+    // of the same policies with other figures and no events.
     let changed = shipped();
     let csv = changed.path().join("examples/progress/observations.csv");
     let text = std::fs::read_to_string(&csv).unwrap();
@@ -157,15 +176,34 @@ fn targets_read_on_a_second_connection_give_the_rows_of_one_read() {
     let mut fields: Vec<&str> = first_figure.split(',').collect();
     fields[3] = "0";
     std::fs::write(&csv, text.replacen(&first_figure, &fields.join(","), 1)).unwrap();
+    let events = changed.path().join("examples/progress/events.csv");
+    let header = std::fs::read_to_string(&events)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    std::fs::write(&events, header + "\n").unwrap();
     let stranger = self::index(changed.path());
-    let s = snapshot::load(stranger.conn(), as_of, Need::ALL).unwrap();
+    let theirs = rows(
+        &snapshot::load(stranger.conn(), as_of, Need::ALL).unwrap(),
+        &Filter::default(),
+    );
     assert_ne!(
-        rows(&s, &Filter::default())[2],
-        expected[2],
+        theirs[1], expected[1],
+        "the other index has other overdue tasks"
+    );
+    assert_ne!(
+        theirs[2], expected[2],
         "the other index judges its targets differently"
     );
-    let other = stranger.reader()().unwrap();
-    assert_eq!(read_beside(&index, other, as_of), expected);
+    for need in [Need::ALL, Need::OVERDUE] {
+        let other = stranger.reader()().unwrap();
+        assert_eq!(
+            answers(read_beside(&index, other, as_of, need), need),
+            answers(expected.clone(), need)
+        );
+    }
 }
 
 #[test]

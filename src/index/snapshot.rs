@@ -433,11 +433,12 @@ impl Snapshot {
         self.read_beside(conn, || Ok(None), need, f)
     }
 
-    /// Like [`Snapshot::read`], reading the targets on a second connection to the same
-    /// index, from `beside`, in a thread of their own while `conn` reads the tasks: at a
-    /// province's scale each is about half of a report's reading. The second connection is
-    /// used only when it sees the index as `conn` does (the same [`generation`]); otherwise
-    /// the targets are read on `conn` after the tasks.
+    /// Like [`Snapshot::read`], sharing the reading with a second connection to the same
+    /// index, from `beside`, in a thread of its own: at a province's scale the targets take
+    /// about as long as the tasks, and a report of tasks alone reads the events beside the
+    /// instances. The second connection is used only when it sees the index as `conn` does
+    /// (the same [`generation`]); whatever goes wrong there, its part is read on `conn`,
+    /// where a real problem shows as it would have.
     pub fn read_beside(
         &mut self,
         conn: &Connection,
@@ -446,12 +447,12 @@ impl Snapshot {
         f: &Filter,
     ) -> Result<()> {
         let as_of = self.as_of;
+        let tasks = need.tasks != TaskNeed::None;
         let read = || -> Result<()> {
-            let tasks = need.tasks != TaskNeed::None;
             // A district's parts are small: a second connection would cost more than it saves.
-            if !(tasks && need.targets) || f.district.is_some() {
+            if !tasks || f.district.is_some() {
                 if tasks {
-                    (self.tasks, self.instances) = read_tasks(conn, as_of, need.tasks, f)?;
+                    (self.tasks, self.instances) = read_tasks(conn, as_of, need.tasks, f, || None)?;
                 }
                 if need.targets {
                     self.set(read_targets(conn, &self.registry, as_of, f, need.trends)?);
@@ -459,19 +460,23 @@ impl Snapshot {
                 return Ok(());
             }
             let seen = generation(conn)?;
+            if !need.targets {
+                let scope = Scope::new(f, as_of);
+                (self.tasks, self.instances) = std::thread::scope(|threads| {
+                    let events = threads
+                        .spawn(|| on_second(beside, &seen, |tx| read_events(tx, &scope, |_| true)));
+                    read_tasks(conn, as_of, need.tasks, f, || events.join().ok().flatten())
+                })?;
+                return Ok(());
+            }
             let registry = &self.registry;
-            let (tasks, targets) = std::thread::scope(|scope| {
-                // Whatever goes wrong on the second connection, the targets are read again
-                // on the first, where a real problem shows as it would have.
-                let targets = scope.spawn(move || -> Option<Targets> {
-                    let other = beside().ok()??;
-                    let tx = other.unchecked_transaction().ok()?;
-                    if generation(&tx).ok()? != seen {
-                        return None;
-                    }
-                    read_targets(&tx, registry, as_of, f, need.trends).ok()
+            let (tasks, targets) = std::thread::scope(|threads| {
+                let targets = threads.spawn(|| {
+                    on_second(beside, &seen, |tx| {
+                        read_targets(tx, registry, as_of, f, need.trends)
+                    })
                 });
-                let tasks = read_tasks(conn, as_of, need.tasks, f);
+                let tasks = read_tasks(conn, as_of, need.tasks, f, || None);
                 (tasks, targets.join().ok().flatten())
             });
             (self.tasks, self.instances) = tasks?;
@@ -493,6 +498,21 @@ impl Snapshot {
     }
 }
 
+/// What `read` reads on a second connection, from `beside`, when that sees the index in
+/// the state `seen`; `None` when it sees another or anything fails.
+fn on_second<T>(
+    beside: impl FnOnce() -> Result<Option<Connection>>,
+    seen: &Option<String>,
+    read: impl FnOnce(&Connection) -> Result<T>,
+) -> Option<T> {
+    let other = beside().ok()??;
+    let tx = other.unchecked_transaction().ok()?;
+    if generation(&tx).ok()? != *seen {
+        return None;
+    }
+    read(&tx).ok()
+}
+
 /// Which state of the index a connection sees: it changes with every refresh that changes
 /// what the index holds.
 pub fn generation(conn: &Connection) -> Result<Option<String>> {
@@ -511,11 +531,14 @@ struct Targets {
     at_start: HashMap<NaiveDate, Values>,
 }
 
+/// The tasks and their instances in scope. The events come from `events_read` when it
+/// has them, read on another connection meanwhile; else they are read here.
 fn read_tasks(
     conn: &Connection,
     as_of: NaiveDate,
     need: TaskNeed,
     f: &Filter,
+    events_read: impl FnOnce() -> Option<Vec<EventRow>>,
 ) -> Result<(Vec<TaskInfo>, Vec<InstanceInfo>)> {
     let mut owners: HashMap<(String, String), (Vec<String>, Vec<String>)> = HashMap::new();
     let mut stmt = conn
@@ -601,13 +624,7 @@ fn read_tasks(
     }
     drop(rows);
 
-    // Due dates and events are read whole, a table scan each, when the whole province
-    // is judged; else only those of the instances in scope.
-    let of_scope = if cond.is_empty() {
-        String::new()
-    } else {
-        format!("AND instance IN (SELECT id FROM instances i WHERE 1 {cond})")
-    };
+    let of_scope = of_scope(&scope);
     let mut slot = Slots::new(&ids);
     let mut stmt = conn.prepare(&format!(
         "{with} SELECT instance, due FROM dues WHERE 1 {of_scope}"
@@ -635,7 +652,48 @@ fn read_tasks(
         slot = Slots::new(&ids);
     }
 
-    // Events in the order they happened and, on one day, in the order they were
+    let events = match events_read() {
+        Some(events) => events,
+        None => read_events(conn, &scope, |id| slot.of(id).is_some())?,
+    };
+    let mut read: Vec<_> = events
+        .into_iter()
+        .filter_map(|e| Some((slot.of(e.instance)?, e.event.date, e.written, e.event)))
+        .collect();
+    read.sort_unstable_by_key(|(at, date, written, _)| (*at, *date, *written));
+    for (at, _, _, event) in read {
+        instances[at].events.push(event);
+    }
+    drop(place);
+    Ok((tasks, instances))
+}
+
+/// Due dates and events are read whole, a table scan each, when the whole province is
+/// judged; else only those of the instances in scope.
+fn of_scope(scope: &Scope) -> String {
+    let cond = scope.cond("i.policy", "i.unit");
+    if cond.is_empty() {
+        String::new()
+    } else {
+        format!("AND instance IN (SELECT id FROM instances i WHERE 1 {cond})")
+    }
+}
+
+/// A status event as read, before it is placed with its instance.
+struct EventRow {
+    instance: i64,
+    /// Where it was written: its file's place among the files by path, and its line.
+    written: (Option<usize>, i64),
+    event: StatusEvent,
+}
+
+/// The status events up to the as-of date of the instances in scope that `keep` wants.
+fn read_events(
+    conn: &Connection,
+    scope: &Scope,
+    keep: impl Fn(i64) -> bool,
+) -> Result<Vec<EventRow>> {
+    // Events go in the order they happened and, on one day, in the order they were
     // written: by file path, then line.
     let mut rank: HashMap<i64, usize> = HashMap::new();
     let mut stmt = conn.prepare("SELECT id FROM files ORDER BY path")?;
@@ -645,9 +703,11 @@ fn read_tasks(
         rank.insert(r.get(0)?, n);
     }
     drop(rows);
+    let of_scope = of_scope(scope);
     let mut stmt = conn.prepare(&format!(
-        "{with} SELECT instance, date, file, line, status, note, evidence FROM events
-             WHERE instance IS NOT NULL AND date <= :as_of {of_scope}"
+        "{} SELECT instance, date, file, line, status, note, evidence FROM events
+         WHERE instance IS NOT NULL AND date <= :as_of {of_scope}",
+        scope.with()
     ))?;
     let mut params = scope.params(&of_scope);
     if !of_scope.contains(":as_of") {
@@ -656,25 +716,22 @@ fn read_tasks(
     let mut rows = stmt.query(params.as_slice())?;
     let mut read = Vec::new();
     while let Some(r) = rows.next()? {
-        let Some(at) = slot.of(r.get(0)?) else {
+        let instance = r.get(0)?;
+        if !keep(instance) {
             continue;
-        };
-        let written = (rank.get(&r.get(2)?).copied(), r.get::<_, i64>(3)?);
-        let event = StatusEvent {
-            date: date(r.get_ref(1)?.as_str()?)?,
-            status: Progress::parse(r.get_ref(4)?.as_str()?).unwrap_or(Progress::InProgress),
-            note: r.get(5)?,
-            evidence: r.get(6)?,
-        };
-        read.push((at, event.date, written, event));
+        }
+        read.push(EventRow {
+            instance,
+            written: (rank.get(&r.get(2)?).copied(), r.get(3)?),
+            event: StatusEvent {
+                date: date(r.get_ref(1)?.as_str()?)?,
+                status: Progress::parse(r.get_ref(4)?.as_str()?).unwrap_or(Progress::InProgress),
+                note: r.get(5)?,
+                evidence: r.get(6)?,
+            },
+        });
     }
-    drop(rows);
-    read.sort_unstable_by_key(|(at, date, written, _)| (*at, *date, *written));
-    for (at, _, _, event) in read {
-        instances[at].events.push(event);
-    }
-    drop(place);
-    Ok((tasks, instances))
+    Ok(read)
 }
 
 fn read_targets(
