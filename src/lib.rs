@@ -11,6 +11,7 @@
 pub mod cli;
 pub mod cmd;
 pub mod diag;
+pub mod halves;
 pub mod i18n;
 pub mod index;
 pub mod judge;

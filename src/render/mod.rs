@@ -141,31 +141,21 @@ enum Halves {
     Two(Vec<u8>, Vec<u8>),
 }
 
-/// Writes many rows in two halves at once, one on a thread of its own: a province's
-/// `overdue` is 50,000 rows and 30 MB, and each half takes one core. A few rows are
-/// written whole.
+/// Writes many rows in two halves at once: a province's `overdue` is 50,000 rows and
+/// 30 MB. A few rows are written whole.
 fn in_halves<R: Sync>(
     rows: &[R],
     write: impl Fn(&[R], &mut Vec<u8>) -> Result<()> + Sync,
 ) -> Result<Halves> {
-    const MANY: usize = 2_000;
-    let mut first = Vec::new();
-    if rows.len() < MANY {
-        write(rows, &mut first)?;
-        return Ok(Halves::Whole(first));
-    }
-    let (a, b) = rows.split_at(rows.len() / 2);
-    let second = std::thread::scope(|scope| {
-        let second = scope.spawn(|| {
-            let mut second = Vec::new();
-            write(b, &mut second).map(|()| second)
-        });
-        write(a, &mut first)?;
-        second
-            .join()
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("writing the rows failed")))
-    })?;
-    Ok(Halves::Two(first, second))
+    let written = |rows: &[R]| -> Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        write(rows, &mut bytes)?;
+        Ok(bytes)
+    };
+    Ok(match crate::halves::in_halves(rows, 2_000, written) {
+        (whole, None) => Halves::Whole(whole?),
+        (first, Some(second)) => Halves::Two(first?, second?),
+    })
 }
 
 pub fn rows<R: Row>(rows: &[R], format: Format, lang: Lang, out: &mut dyn Write) -> Result<()> {
