@@ -8,7 +8,7 @@ mod common;
 use chrono::NaiveDate;
 use govtrack::i18n::Lang;
 use govtrack::index::Index;
-use govtrack::index::snapshot::{self, Need, Snapshot};
+use govtrack::index::snapshot::{self, Need, Snapshot, TaskNeed};
 use govtrack::model::{Filter, Level};
 use govtrack::report::{gap_rows, overdue_rows, summaries, task_rows, unit_summaries};
 use govtrack::workspace::Workspace;
@@ -134,12 +134,12 @@ fn read_beside(
 }
 
 /// What a read with `need` answers: every report's rows after a full read, `overdue`'s
-/// after a read of the tasks alone.
+/// after a read of the tasks alone, `gaps`' after one of the targets alone.
 fn answers(rows: [serde_json::Value; 3], need: Need) -> Vec<serde_json::Value> {
-    if need.targets {
-        rows.to_vec()
-    } else {
-        vec![rows[1].clone()]
+    match (need.tasks, need.targets) {
+        (TaskNeed::None, _) => vec![rows[2].clone()],
+        (_, false) => vec![rows[1].clone()],
+        _ => rows.to_vec(),
     }
 }
 
@@ -157,8 +157,9 @@ fn reading_shared_with_a_second_connection_gives_the_rows_of_one_read() {
             "the shipped policies have {what}"
         );
     }
-    // The targets are read beside the tasks; for `overdue`, the events beside the instances.
-    for need in [Need::ALL, Need::OVERDUE] {
+    // The targets are read beside the tasks; for `overdue` the events beside the instances,
+    // for `gaps` the figures beside the targets' units.
+    for need in [Need::ALL, Need::OVERDUE, Need::TARGETS] {
         let other = index.reader()().unwrap();
         assert!(other.is_some(), "an index in a file can be read twice");
         assert_eq!(
@@ -197,7 +198,7 @@ fn reading_shared_with_a_second_connection_gives_the_rows_of_one_read() {
         theirs[2], expected[2],
         "the other index judges its targets differently"
     );
-    for need in [Need::ALL, Need::OVERDUE] {
+    for need in [Need::ALL, Need::OVERDUE, Need::TARGETS] {
         let other = stranger.reader()().unwrap();
         assert_eq!(
             answers(read_beside(&index, other, as_of, need), need),

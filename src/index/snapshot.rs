@@ -434,11 +434,12 @@ impl Snapshot {
     }
 
     /// Like [`Snapshot::read`], sharing the reading with a second connection to the same
-    /// index, from `beside`, in a thread of its own: at a province's scale the targets take
-    /// about as long as the tasks, and a report of tasks alone reads the events beside the
-    /// instances. The second connection is used only when it sees the index as `conn` does
-    /// (the same [`generation`]); whatever goes wrong there, its part is read on `conn`,
-    /// where a real problem shows as it would have.
+    /// index, from `beside`, in a thread of its own: the targets beside the tasks, which
+    /// take about as long at a province's scale; for a report of tasks alone the events
+    /// beside the instances; for one of targets alone the figures beside the targets' units.
+    /// The second connection is used only when it sees the index as `conn` does (the same
+    /// [`generation`]); whatever goes wrong there, its part is read on `conn`, where a real
+    /// problem shows as it would have.
     pub fn read_beside(
         &mut self,
         conn: &Connection,
@@ -448,46 +449,77 @@ impl Snapshot {
     ) -> Result<()> {
         let as_of = self.as_of;
         let tasks = need.tasks != TaskNeed::None;
-        let read = || -> Result<()> {
+        let registry = &self.registry;
+        let read = || -> Result<(Option<TasksRead>, Option<Targets>)> {
             // A district's parts are small: a second connection would cost more than it saves.
-            if !tasks || f.district.is_some() {
-                if tasks {
-                    (self.tasks, self.instances) = read_tasks(conn, as_of, need.tasks, f, || None)?;
-                }
-                if need.targets {
-                    self.set(read_targets(conn, &self.registry, as_of, f, need.trends)?);
-                }
-                return Ok(());
+            if f.district.is_some() || !(tasks || need.targets) {
+                let tasks_read = tasks
+                    .then(|| read_tasks(conn, as_of, need.tasks, f, || None))
+                    .transpose()?;
+                let targets = need
+                    .targets
+                    .then(|| read_targets(conn, registry, as_of, f, need.trends, |_| None))
+                    .transpose()?;
+                return Ok((tasks_read, targets));
             }
             let seen = generation(conn)?;
+            let scope = Scope::new(f, as_of);
+            let second = |read: &(dyn Fn(&Connection) -> Result<Beside> + Sync)| {
+                on_second(beside, &seen, read)
+            };
             if !need.targets {
-                let scope = Scope::new(f, as_of);
-                (self.tasks, self.instances) = std::thread::scope(|threads| {
-                    let events = threads
-                        .spawn(|| on_second(beside, &seen, |tx| read_events(tx, &scope, |_| true)));
-                    read_tasks(conn, as_of, need.tasks, f, || events.join().ok().flatten())
+                let tasks_read = std::thread::scope(|threads| {
+                    let events = threads.spawn(|| {
+                        second(&|tx| read_events(tx, &scope, |_| true).map(Beside::Events))
+                    });
+                    read_tasks(conn, as_of, need.tasks, f, || match events.join() {
+                        Ok(Some(Beside::Events(events))) => Some(events),
+                        _ => None,
+                    })
                 })?;
-                return Ok(());
+                return Ok((Some(tasks_read), None));
             }
-            let registry = &self.registry;
-            let (tasks, targets) = std::thread::scope(|threads| {
+            if !tasks {
+                let targets = std::thread::scope(|threads| {
+                    let figures = threads.spawn(|| {
+                        second(&|tx| {
+                            let metrics = metrics_judged(tx, f)?;
+                            let now = values(tx, registry, &metrics, as_of, None)?;
+                            Ok(Beside::Figures(metrics, now))
+                        })
+                    });
+                    let figures = |metrics: &[String]| match figures.join() {
+                        Ok(Some(Beside::Figures(m, now))) if m == metrics => Some(now),
+                        _ => None,
+                    };
+                    read_targets(conn, registry, as_of, f, need.trends, figures)
+                })?;
+                return Ok((None, Some(targets)));
+            }
+            let (tasks_read, targets) = std::thread::scope(|threads| {
                 let targets = threads.spawn(|| {
-                    on_second(beside, &seen, |tx| {
-                        read_targets(tx, registry, as_of, f, need.trends)
+                    second(&|tx| {
+                        read_targets(tx, registry, as_of, f, need.trends, |_| None)
+                            .map(Beside::Targets)
                     })
                 });
-                let tasks = read_tasks(conn, as_of, need.tasks, f, || None);
-                (tasks, targets.join().ok().flatten())
+                let tasks_read = read_tasks(conn, as_of, need.tasks, f, || None);
+                (tasks_read, targets.join())
             });
-            (self.tasks, self.instances) = tasks?;
             let targets = match targets {
-                Some(targets) => targets,
-                None => read_targets(conn, &self.registry, as_of, f, need.trends)?,
+                Ok(Some(Beside::Targets(targets))) => targets,
+                _ => read_targets(conn, registry, as_of, f, need.trends, |_| None)?,
             };
-            self.set(targets);
-            Ok(())
+            Ok((Some(tasks_read?), Some(targets)))
         };
-        read().context("cannot read the index")
+        let (tasks_read, targets) = read().context("cannot read the index")?;
+        if let Some((tasks, instances)) = tasks_read {
+            (self.tasks, self.instances) = (tasks, instances);
+        }
+        if let Some(targets) = targets {
+            self.set(targets);
+        }
+        Ok(())
     }
 
     fn set(&mut self, t: Targets) {
@@ -496,6 +528,17 @@ impl Snapshot {
         self.start_of = t.start_of;
         self.at_start = t.at_start;
     }
+}
+
+/// What a report's tasks are read into.
+type TasksRead = (Vec<TaskInfo>, Vec<InstanceInfo>);
+
+/// What a second connection reads beside the first.
+enum Beside {
+    Targets(Targets),
+    Events(Vec<EventRow>),
+    /// The metrics the targets judge, and their figures now.
+    Figures(Vec<String>, Values),
 }
 
 /// What `read` reads on a second connection, from `beside`, when that sees the index in
@@ -539,7 +582,7 @@ fn read_tasks(
     need: TaskNeed,
     f: &Filter,
     events_read: impl FnOnce() -> Option<Vec<EventRow>>,
-) -> Result<(Vec<TaskInfo>, Vec<InstanceInfo>)> {
+) -> Result<TasksRead> {
     let mut owners: HashMap<(String, String), (Vec<String>, Vec<String>)> = HashMap::new();
     let mut stmt = conn
         .prepare("SELECT policy, task, role, unit FROM owners ORDER BY policy, task, role, pos")?;
@@ -734,12 +777,29 @@ fn read_events(
     Ok(read)
 }
 
+/// The metrics the targets of the filter's policy judge, numerators and denominators, in
+/// order: for the whole province, those the targets read by [`read_targets`] judge.
+fn metrics_judged(conn: &Connection, f: &Filter) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT metric FROM targets WHERE ?1 IS NULL OR policy = ?1
+         UNION SELECT per_metric FROM targets
+         WHERE per_metric IS NOT NULL AND (?1 IS NULL OR policy = ?1)
+         ORDER BY 1",
+    )?;
+    let metrics = stmt.query_map([&f.policy], |r| r.get(0))?;
+    Ok(metrics.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The targets in scope and the figures they are judged on. The figures now come from
+/// `figures_read` when it has them for these metrics, read on another connection
+/// meanwhile; else they are read here.
 fn read_targets(
     conn: &Connection,
     registry: &Registry,
     as_of: NaiveDate,
     f: &Filter,
     trends: bool,
+    figures_read: impl FnOnce(&[String]) -> Option<Values>,
 ) -> Result<Targets> {
     let scope = Scope::new(f, as_of);
     let mut targets = Vec::new();
@@ -883,7 +943,10 @@ fn read_targets(
     roots.sort();
     roots.dedup();
     let roots = f.district.as_ref().map(|_| roots.as_slice());
-    let now = values(conn, registry, &metrics, as_of, roots)?;
+    let now = match figures_read(&metrics) {
+        Some(now) => now,
+        None => values(conn, registry, &metrics, as_of, roots)?,
+    };
 
     // A trend starts at the target's baseline, or else on the first day its metric was
     // observed; the figures of that day are read once per distinct date.
