@@ -11,12 +11,19 @@ pub fn in_halves<T: Sync, R: Send>(
     if items.len() < many.max(2) {
         return (work(items), None);
     }
-    let (first, second) = items.split_at(items.len() / 2);
+    let (first, second) = in_two(items, items.len() / 2, work);
+    (first, Some(second))
+}
+
+/// `work` done on the items before `at` and on those from `at` on, the second part on a
+/// thread of its own.
+pub fn in_two<T: Sync, R: Send>(items: &[T], at: usize, work: impl Fn(&[T]) -> R + Sync) -> (R, R) {
+    let (first, second) = items.split_at(at.min(items.len()));
     std::thread::scope(|scope| {
         let later = scope.spawn(|| work(second));
         let first = work(first);
         match later.join() {
-            Ok(second) => (first, Some(second)),
+            Ok(second) => (first, second),
             Err(panic) => std::panic::resume_unwind(panic),
         }
     })

@@ -321,6 +321,7 @@ fn jurisdiction<'a>(s: &'a Snapshot, t: &TargetInfo) -> &'a str {
 fn judge_targets<'a>(
     s: &'a Snapshot,
     f: &Filter,
+    targets: &'a [TargetInfo],
     mut visit: impl FnMut(&'a TargetInfo, Verdict<'a>),
 ) {
     let within: Option<HashSet<&str>> = f.district.as_ref().map(|d| s.registry.subtree(d));
@@ -328,7 +329,7 @@ fn judge_targets<'a>(
         within.as_ref().is_none_or(|w| w.contains(unit))
             && f.owner.as_ref().is_none_or(|o| o == unit)
     };
-    for t in &s.targets {
+    for t in targets {
         if f.policy.as_ref().is_some_and(|p| *p != t.policy) {
             continue;
         }
@@ -432,7 +433,7 @@ fn judge_targets<'a>(
 /// [`gap_rows`] that are not summaries: the unit's id, the status and the light, without
 /// the words and trends that make most of a row's cost.
 pub fn standings(s: &Snapshot, f: &Filter, mut visit: impl FnMut(&str, TargetStatus, Light)) {
-    judge_targets(s, f, |t, v| {
+    judge_targets(s, f, &s.targets, |t, v| {
         let overdue = past_deadline(s, t);
         match v {
             Verdict::Unit { unit, reading, .. } => {
@@ -543,11 +544,40 @@ pub fn gap_rows(s: &Snapshot, f: &Filter, stale_after_months: u32, lang: Lang) -
         .as_of
         .checked_sub_months(Months::new(stale_after_months))
         .unwrap_or(s.as_of);
+    let rows_of = |targets: &[TargetInfo]| gap_rows_of(s, f, targets, stale_before, lang);
+    // A province's targets are a few, with tens of thousands of units between them: they
+    // are judged in two parts of about as many units each, at once.
+    let units: Vec<usize> = s.targets.iter().map(|t| t.units.len()).collect();
+    let total: usize = units.iter().sum();
+    if total < 2_000 {
+        return rows_of(&s.targets);
+    }
+    let mut before = 0;
+    let at = units
+        .iter()
+        .position(|n| {
+            before += n;
+            before * 2 >= total
+        })
+        .map_or(units.len(), |i| i + 1);
+    let (mut rows, second) = crate::halves::in_two(&s.targets, at, rows_of);
+    rows.extend(second);
+    rows
+}
+
+/// The rows of these targets.
+fn gap_rows_of(
+    s: &Snapshot,
+    f: &Filter,
+    targets: &[TargetInfo],
+    stale_before: NaiveDate,
+    lang: Lang,
+) -> Vec<GapRow> {
     let mut out = Vec::new();
     // The rows of the target being judged, and how it phrases them.
     let mut current: Option<Row> = None;
     let mut units: Vec<GapRow> = Vec::new();
-    judge_targets(s, f, |t, v| {
+    judge_targets(s, f, targets, |t, v| {
         if current.as_ref().is_none_or(|r| !std::ptr::eq(r.t, t)) {
             current = Some(Row::new(s, t, lang, stale_before));
         }
@@ -685,6 +715,104 @@ fn summarize(s: &Snapshot, t: &TargetInfo, rows: &Row, label: &str, units: &[Gap
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::snapshot::PolicyInfo;
+    use crate::model::{Growth, Level, Metric, Observation, Unit};
+    use crate::registry::Registry;
+    use std::collections::HashMap;
+
+    /// A city of 3,000 communities and five targets on each of them, one a total and one a
+    /// coverage; most communities reported, some too few.
+    fn many() -> Snapshot {
+        let day = |m| NaiveDate::from_ymd_opt(2024, m, 30).unwrap();
+        let mut units = vec![Unit {
+            id: "city".into(),
+            name: "市".into(),
+            level: Level::City,
+            kind: None,
+            parent: None,
+        }];
+        units.extend((0..3_000).map(|i| Unit {
+            id: format!("c{i}"),
+            name: format!("{i}社区"),
+            level: Level::Community,
+            kind: None,
+            parent: Some("city".into()),
+        }));
+        let metric = Metric {
+            id: "orgs".into(),
+            name: "社会组织".into(),
+            en: "organisations".into(),
+            unit: "个".into(),
+            rollup: true,
+        };
+        let registry = Registry::new(units, vec![metric]);
+        let mut now = Values::new();
+        for (place, slot) in now.metric_mut(&registry, "orgs").iter_mut().enumerate() {
+            *slot = (place % 11 != 0).then(|| Observation {
+                date: day(if place % 5 == 0 { 1 } else { 6 }),
+                value: (place % 9) as f64,
+            });
+        }
+        let bounds = Bounds {
+            min: Some(5.0),
+            max: None,
+        };
+        let communities: Vec<(String, Bounds)> =
+            (0..3_000).map(|i| (format!("c{i}"), bounds)).collect();
+        let targets = [
+            Measure::Each,
+            Measure::Each,
+            Measure::Total,
+            Measure::Coverage,
+            Measure::Each,
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, measure)| TargetInfo {
+            policy: "p".into(),
+            id: format!("t{i}"),
+            title: format!("目标{i}"),
+            metric: "orgs".into(),
+            per: None,
+            measure,
+            growth: Growth::Linear,
+            deadline: Some(day(3)),
+            baseline: None,
+            bounds: Bounds {
+                min: Some(5.0 * 3_000.0),
+                max: None,
+            },
+            units: communities[i * 100..].to_vec(),
+        })
+        .collect();
+        Snapshot {
+            as_of: day(6),
+            registry,
+            policies: vec![PolicyInfo {
+                id: "p".into(),
+                title: "政策".into(),
+                jurisdiction: "city".into(),
+            }],
+            phases: vec![],
+            tasks: vec![],
+            instances: vec![],
+            targets,
+            now,
+            start_of: HashMap::new(),
+            at_start: HashMap::new(),
+        }
+    }
+
+    #[test]
+    fn rows_judged_in_two_parts_are_the_rows_judged_whole() {
+        let s = many();
+        let f = Filter::default();
+        let stale_before = NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
+        let whole = gap_rows_of(&s, &f, &s.targets, stale_before, Lang::Zh);
+        assert!(whole.len() > 8_000);
+        let json = |rows: &[GapRow]| serde_json::to_value(rows).unwrap();
+        assert_eq!(json(&gap_rows(&s, &f, 3, Lang::Zh)), json(&whole));
+    }
 
     #[test]
     fn a_long_list_of_units_shows_ten_and_a_count() {
