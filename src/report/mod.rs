@@ -233,7 +233,7 @@ pub fn overdue_rows(s: &Snapshot, f: &Filter, window_days: i64) -> Vec<TaskRow> 
 #[derive(Default)]
 struct Tally {
     out: Vec<UnitSummary>,
-    at: HashMap<String, usize>,
+    at: foldhash::HashMap<String, usize>,
 }
 
 impl Tally {
