@@ -93,7 +93,7 @@ pub fn csv<R: Row>(rows: &[R], out: &mut dyn Write) -> Result<()> {
     w.write_record(R::KEYS)?;
     w.flush()?;
     drop(w);
-    let records = |rows: &[R], out: &mut Vec<u8>| -> Result<()> {
+    let records = |rows: &[R], out: &mut dyn Write| -> Result<()> {
         let mut w = csv::WriterBuilder::new()
             .has_headers(false)
             .from_writer(out);
@@ -105,56 +105,61 @@ pub fn csv<R: Row>(rows: &[R], out: &mut dyn Write) -> Result<()> {
         }
         Ok(w.flush()?)
     };
-    match in_halves(rows, records)? {
-        Halves::Whole(bytes) => out.write_all(&bytes)?,
-        Halves::Two(first, second) => {
-            out.write_all(&first)?;
-            out.write_all(&second)?;
-        }
+    if rows.len() < MANY {
+        return records(rows, out);
     }
-    Ok(())
+    let second = in_halves(rows, out, records, |rows| {
+        let mut bytes = Vec::new();
+        records(rows, &mut bytes)?;
+        Ok(bytes)
+    })?;
+    Ok(out.write_all(&second)?)
 }
 
 /// Rows as a JSON array, the same bytes as [`json`] writes.
 pub fn json_rows<R: Serialize + Sync>(rows: &[R], out: &mut dyn Write) -> Result<()> {
-    let array = |rows: &[R], out: &mut Vec<u8>| -> Result<()> {
-        Ok(serde_json::to_writer_pretty(out, rows)?)
-    };
-    match in_halves(rows, array)? {
-        Halves::Whole(bytes) => out.write_all(&bytes)?,
-        // Each half is an array, "[\n  {..},\n  {..}\n]": without their brackets, the
-        // elements are indented as in one array of all the rows.
-        Halves::Two(first, second) => {
-            out.write_all(b"[\n")?;
-            out.write_all(&first[2..first.len() - 2])?;
-            out.write_all(b",\n")?;
-            out.write_all(&second[2..second.len() - 2])?;
-            out.write_all(b"\n]")?;
-        }
+    use serde::ser::{SerializeSeq, Serializer};
+    if rows.len() < MANY {
+        return json(rows, out);
     }
+    // The first half's array is left open: the second half's elements follow.
+    let first = |rows: &[R], out: &mut dyn Write| -> Result<()> {
+        let mut json = serde_json::Serializer::pretty(out);
+        let mut elements = json.serialize_seq(Some(rows.len()))?;
+        for r in rows {
+            elements.serialize_element(r)?;
+        }
+        Ok(())
+    };
+    let second = in_halves(rows, out, first, |rows| {
+        Ok(serde_json::to_vec_pretty(rows)?)
+    })?;
+    // An array, "[\n  {..},\n  {..}\n]": its elements are indented as the first half's.
+    out.write_all(b",\n")?;
+    out.write_all(&second[2..])?;
     Ok(out.write_all(b"\n")?)
 }
 
-/// Rows written by `write`, whole or as two halves.
-enum Halves {
-    Whole(Vec<u8>),
-    Two(Vec<u8>, Vec<u8>),
-}
+/// How many rows are written in two halves at once: a province's `overdue` is 50,000
+/// rows and 30 MB.
+const MANY: usize = 2_000;
 
-/// Writes many rows in two halves at once: a province's `overdue` is 50,000 rows and
-/// 30 MB. A few rows are written whole.
+/// Writes the first half of `rows` to `out` as it is made while the second is made into
+/// memory on a thread of its own; returns the second, to be written after the first.
 fn in_halves<R: Sync>(
     rows: &[R],
-    write: impl Fn(&[R], &mut Vec<u8>) -> Result<()> + Sync,
-) -> Result<Halves> {
-    let written = |rows: &[R]| -> Result<Vec<u8>> {
-        let mut bytes = Vec::new();
-        write(rows, &mut bytes)?;
-        Ok(bytes)
-    };
-    Ok(match crate::halves::in_halves(rows, 2_000, written) {
-        (whole, None) => Halves::Whole(whole?),
-        (first, Some(second)) => Halves::Two(first?, second?),
+    out: &mut dyn Write,
+    first: impl FnOnce(&[R], &mut dyn Write) -> Result<()>,
+    second: impl FnOnce(&[R]) -> Result<Vec<u8>> + Send,
+) -> Result<Vec<u8>> {
+    let (a, b) = rows.split_at(rows.len() / 2);
+    std::thread::scope(|scope| {
+        let later = scope.spawn(move || second(b));
+        let wrote = first(a, out);
+        let later = later
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        wrote.and(later)
     })
 }
 
