@@ -432,8 +432,13 @@ fn judge_targets<'a>(
 /// Where every target stands for each unit in view, in the order of the rows of
 /// [`gap_rows`] that are not summaries: the unit's id, the status and the light, without
 /// the words and trends that make most of a row's cost.
-pub fn standings(s: &Snapshot, f: &Filter, mut visit: impl FnMut(&str, TargetStatus, Light)) {
-    judge_targets(s, f, &s.targets, |t, v| {
+pub fn standings(
+    s: &Snapshot,
+    f: &Filter,
+    targets: &[TargetInfo],
+    mut visit: impl FnMut(&str, TargetStatus, Light),
+) {
+    judge_targets(s, f, targets, |t, v| {
         let overdue = past_deadline(s, t);
         match v {
             Verdict::Unit { unit, reading, .. } => {
@@ -545,24 +550,29 @@ pub fn gap_rows(s: &Snapshot, f: &Filter, stale_after_months: u32, lang: Lang) -
         .checked_sub_months(Months::new(stale_after_months))
         .unwrap_or(s.as_of);
     let rows_of = |targets: &[TargetInfo]| gap_rows_of(s, f, targets, stale_before, lang);
-    // A province's targets are a few, with tens of thousands of units between them: they
-    // are judged in two parts of about as many units each, at once.
-    let units: Vec<usize> = s.targets.iter().map(|t| t.units.len()).collect();
-    let total: usize = units.iter().sum();
-    if total < 2_000 {
+    let Some(at) = halfway(&s.targets) else {
         return rows_of(&s.targets);
-    }
-    let mut before = 0;
-    let at = units
-        .iter()
-        .position(|n| {
-            before += n;
-            before * 2 >= total
-        })
-        .map_or(units.len(), |i| i + 1);
+    };
     let (mut rows, second) = crate::halves::in_two(&s.targets, at, rows_of);
     rows.extend(second);
     rows
+}
+
+/// Where targets split into two parts of about as many units each, to be judged at once:
+/// a province's targets are a few, with tens of thousands of units between them. `None`
+/// when they have too few units to be worth it.
+pub fn halfway(targets: &[TargetInfo]) -> Option<usize> {
+    let units: Vec<usize> = targets.iter().map(|t| t.units.len()).collect();
+    let total: usize = units.iter().sum();
+    if total < 2_000 {
+        return None;
+    }
+    let mut before = 0;
+    let at = units.iter().position(|n| {
+        before += n;
+        before * 2 >= total
+    });
+    Some(at.map_or(units.len(), |i| i + 1))
 }
 
 /// The rows of these targets.
@@ -801,6 +811,18 @@ mod tests {
             start_of: HashMap::new(),
             at_start: HashMap::new(),
         }
+    }
+
+    #[test]
+    fn summaries_counted_in_two_parts_are_those_of_the_rows() {
+        let s = many();
+        let f = Filter::default();
+        assert!(halfway(&s.targets).is_some_and(|at| at < s.targets.len()));
+        let expected = crate::report::unit_summaries(&[], &gap_rows(&s, &f, 3, Lang::Zh));
+        assert_eq!(
+            serde_json::to_value(crate::report::summaries(&s, &f, 14)).unwrap(),
+            serde_json::to_value(expected).unwrap()
+        );
     }
 
     #[test]

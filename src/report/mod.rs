@@ -8,7 +8,7 @@ mod gaps;
 
 pub use gaps::{GapRow, gap_rows, trend_points};
 
-use crate::index::snapshot::{InstanceInfo, Snapshot, TaskInfo};
+use crate::index::snapshot::{InstanceInfo, Snapshot, TargetInfo, TaskInfo};
 use crate::judge::target::TargetStatus;
 use crate::judge::task::{Light, Occurrence, State, judge_instance};
 use crate::model::EACH_OWNER;
@@ -282,6 +282,32 @@ impl Tally {
         }
     }
 
+    /// Adds the counts of `later`, a tally of what comes after this one's.
+    fn then(mut self, later: Tally) -> Tally {
+        for v in later.out {
+            let Some(&at) = self.at.get(&v.unit_id) else {
+                self.at.insert(v.unit_id.clone(), self.out.len());
+                self.out.push(v);
+                continue;
+            };
+            let u = &mut self.out[at];
+            u.light = match (u.light, v.light) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            u.tasks += v.tasks;
+            u.done += v.done;
+            u.done_late += v.done_late;
+            u.overdue += v.overdue;
+            u.due_soon += v.due_soon;
+            u.on_schedule += v.on_schedule;
+            u.targets_met += v.targets_met;
+            u.targets_unmet += v.targets_unmet;
+            u.targets_no_data += v.targets_no_data;
+        }
+        self
+    }
+
     /// Worst first: by light, then most overdue, most targets unmet, most due soon.
     fn worst_first(mut self) -> Vec<UnitSummary> {
         self.out.sort_by_key(|u| {
@@ -324,10 +350,27 @@ pub fn summaries(s: &Snapshot, f: &Filter, window_days: i64) -> Vec<UnitSummary>
             state.light(),
         );
     });
-    gaps::standings(s, f, |unit, status, light| {
-        tally.target(unit, || name(unit), status, light);
+    let count = |tally: &mut Tally, targets: &[TargetInfo]| {
+        gaps::standings(s, f, targets, |unit, status, light| {
+            tally.target(unit, || name(unit), status, light);
+        });
+    };
+    // A province's targets are counted in two parts at once, the second into a tally of
+    // its own that follows the first's.
+    let at = gaps::halfway(&s.targets).unwrap_or(s.targets.len());
+    let (first, second) = s.targets.split_at(at);
+    let later = std::thread::scope(|scope| {
+        let later = scope.spawn(|| {
+            let mut later = Tally::default();
+            count(&mut later, second);
+            later
+        });
+        count(&mut tally, first);
+        later
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     });
-    tally.worst_first()
+    tally.then(later).worst_first()
 }
 
 /// Whether anything needs attention: exit status 1.
