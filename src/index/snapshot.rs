@@ -405,18 +405,7 @@ fn open_with(conn: &Connection, as_of: NaiveDate, registry: Registry) -> Result<
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(Snapshot {
-        as_of,
-        registry,
-        policies,
-        phases,
-        tasks: Vec::new(),
-        instances: Vec::new(),
-        targets: Vec::new(),
-        now: Values::new(),
-        start_of: HashMap::new(),
-        at_start: HashMap::new(),
-    })
+    Ok(Snapshot::new(as_of, registry, policies, phases))
 }
 
 /// Everything as of `as_of`, for the whole workspace.
@@ -427,6 +416,27 @@ pub fn load(conn: &Connection, as_of: NaiveDate, need: Need) -> Result<Snapshot>
 }
 
 impl Snapshot {
+    /// A snapshot of these units, policies and phases, before anything else is read.
+    pub fn new(
+        as_of: NaiveDate,
+        registry: Registry,
+        policies: Vec<PolicyInfo>,
+        phases: Vec<PhaseInfo>,
+    ) -> Snapshot {
+        Snapshot {
+            as_of,
+            registry,
+            policies,
+            phases,
+            tasks: Vec::new(),
+            instances: Vec::new(),
+            targets: Vec::new(),
+            now: Values::new(),
+            start_of: HashMap::new(),
+            at_start: HashMap::new(),
+        }
+    }
+
     /// Reads what a report judges, only for the policy and the district `f` names: a
     /// district's report reads its own subtree, not the province.
     pub fn read(&mut self, conn: &Connection, need: Need, f: &Filter) -> Result<()> {

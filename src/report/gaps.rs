@@ -728,7 +728,6 @@ mod tests {
     use crate::index::snapshot::PolicyInfo;
     use crate::model::{Growth, Level, Metric, Observation, Unit};
     use crate::registry::Registry;
-    use std::collections::HashMap;
 
     /// A city of 3,000 communities and five targets on each of them, one a total and one a
     /// coverage; most communities reported, some too few.
@@ -795,22 +794,15 @@ mod tests {
             units: communities[i * 100..].to_vec(),
         })
         .collect();
-        Snapshot {
-            as_of: day(6),
-            registry,
-            policies: vec![PolicyInfo {
-                id: "p".into(),
-                title: "政策".into(),
-                jurisdiction: "city".into(),
-            }],
-            phases: vec![],
-            tasks: vec![],
-            instances: vec![],
-            targets,
-            now,
-            start_of: HashMap::new(),
-            at_start: HashMap::new(),
-        }
+        let policy = PolicyInfo {
+            id: "p".into(),
+            title: "政策".into(),
+            jurisdiction: "city".into(),
+        };
+        let mut s = Snapshot::new(day(6), registry, vec![policy], vec![]);
+        s.targets = targets;
+        s.now = now;
+        s
     }
 
     #[test]

@@ -381,7 +381,6 @@ pub fn has_findings(tasks: &[TaskRow], gaps: &[GapRow]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::judge::rollup::Values;
     use crate::model::{Level, Progress, StatusEvent, Unit};
     use crate::registry::Registry;
 
@@ -432,18 +431,15 @@ mod tests {
                     .collect(),
             })
             .collect();
-        Snapshot {
-            as_of: day(2024, 6, 30),
-            registry: Registry::new(units, vec![]),
-            policies: vec![],
-            phases: vec![],
-            tasks,
-            instances,
-            targets: vec![],
-            now: Values::new(),
-            start_of: HashMap::new(),
-            at_start: HashMap::new(),
-        }
+        let mut s = Snapshot::new(
+            day(2024, 6, 30),
+            Registry::new(units, vec![]),
+            vec![],
+            vec![],
+        );
+        s.tasks = tasks;
+        s.instances = instances;
+        s
     }
 
     #[test]
