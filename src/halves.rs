@@ -1,14 +1,14 @@
 //! Two cores for one long job: a province's report has tens of thousands of rows, and
 //! making or writing them splits evenly in two.
 
+/// How many rows or units make a job worth splitting: fewer take a few milliseconds on
+/// one thread, and a city's reports keep to one.
+pub const MANY: usize = 2_000;
+
 /// `work` done on each half of `items`, the second half on a thread of its own; fewer than
-/// `many` items are worked whole, with `None` for the second half.
-pub fn in_halves<T: Sync, R: Send>(
-    items: &[T],
-    many: usize,
-    work: impl Fn(&[T]) -> R + Sync,
-) -> (R, Option<R>) {
-    if items.len() < many.max(2) {
+/// [`MANY`] items are worked whole, with `None` for the second half.
+pub fn in_halves<T: Sync, R: Send>(items: &[T], work: impl Fn(&[T]) -> R + Sync) -> (R, Option<R>) {
+    if items.len() < MANY {
         return (work(items), None);
     }
     let (first, second) = in_two(items, items.len() / 2, work);
@@ -31,15 +31,15 @@ pub fn in_two<T: Sync, R: Send>(items: &[T], at: usize, work: impl Fn(&[T]) -> R
 
 #[cfg(test)]
 mod tests {
-    use super::in_halves;
+    use super::{MANY, in_halves};
 
     #[test]
     fn the_halves_together_are_the_whole_in_order() {
-        let items: Vec<u32> = (0..1001).collect();
-        let (first, second) = in_halves(&items, 1000, |half| half.to_vec());
-        let second = second.expect("1001 items are many");
+        let items: Vec<usize> = (0..=MANY).collect();
+        let (first, second) = in_halves(&items, |half| half.to_vec());
+        let second = second.expect("more than MANY items are split");
         assert_eq!([first, second].concat(), items);
-        let (whole, none) = in_halves(&items[..999], 1000, |half| half.to_vec());
-        assert_eq!((whole.len(), none), (999, None));
+        let (whole, none) = in_halves(&items[..MANY - 1], |half| half.to_vec());
+        assert_eq!((whole.len(), none), (MANY - 1, None));
     }
 }

@@ -105,10 +105,10 @@ pub fn csv<R: Row>(rows: &[R], out: &mut dyn Write) -> Result<()> {
         }
         Ok(w.flush()?)
     };
-    if rows.len() < MANY {
+    if rows.len() < crate::halves::MANY {
         return records(rows, out);
     }
-    let second = in_halves(rows, out, records, |rows| {
+    let second = write_in_halves(rows, out, records, |rows| {
         let mut bytes = Vec::new();
         records(rows, &mut bytes)?;
         Ok(bytes)
@@ -119,7 +119,7 @@ pub fn csv<R: Row>(rows: &[R], out: &mut dyn Write) -> Result<()> {
 /// Rows as a JSON array, the same bytes as [`json`] writes.
 pub fn json_rows<R: Serialize + Sync>(rows: &[R], out: &mut dyn Write) -> Result<()> {
     use serde::ser::{SerializeSeq, Serializer};
-    if rows.len() < MANY {
+    if rows.len() < crate::halves::MANY {
         return json(rows, out);
     }
     // The first half's array is left open: the second half's elements follow.
@@ -131,7 +131,7 @@ pub fn json_rows<R: Serialize + Sync>(rows: &[R], out: &mut dyn Write) -> Result
         }
         Ok(())
     };
-    let second = in_halves(rows, out, first, |rows| {
+    let second = write_in_halves(rows, out, first, |rows| {
         Ok(serde_json::to_vec_pretty(rows)?)
     })?;
     // An array, "[\n  {..},\n  {..}\n]": its elements are indented as the first half's.
@@ -140,13 +140,10 @@ pub fn json_rows<R: Serialize + Sync>(rows: &[R], out: &mut dyn Write) -> Result
     Ok(out.write_all(b"\n")?)
 }
 
-/// How many rows are written in two halves at once: a province's `overdue` is 50,000
-/// rows and 30 MB.
-const MANY: usize = 2_000;
-
 /// Writes the first half of `rows` to `out` as it is made while the second is made into
-/// memory on a thread of its own; returns the second, to be written after the first.
-fn in_halves<R: Sync>(
+/// memory on a thread of its own; returns the second, to be written after the first. A
+/// province's `overdue` is 50,000 rows and 30 MB.
+fn write_in_halves<R: Sync>(
     rows: &[R],
     out: &mut dyn Write,
     first: impl FnOnce(&[R], &mut dyn Write) -> Result<()>,

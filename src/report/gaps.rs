@@ -564,7 +564,7 @@ pub fn gap_rows(s: &Snapshot, f: &Filter, stale_after_months: u32, lang: Lang) -
 pub fn halfway(targets: &[TargetInfo]) -> Option<usize> {
     let units: Vec<usize> = targets.iter().map(|t| t.units.len()).collect();
     let total: usize = units.iter().sum();
-    if total < 2_000 {
+    if total < crate::halves::MANY {
         return None;
     }
     let mut before = 0;

@@ -88,7 +88,7 @@ fn task_rows_where(
     keep: impl Fn(State) -> bool + Sync,
 ) -> Vec<TaskRow> {
     let rows_of = |instances: &[InstanceInfo]| task_rows_of(s, f, window_days, instances, &keep);
-    let (mut rows, second) = crate::halves::in_halves(&s.instances, 2_000, rows_of);
+    let (mut rows, second) = crate::halves::in_halves(&s.instances, rows_of);
     rows.extend(second.into_iter().flatten());
     rows
 }
