@@ -2,7 +2,7 @@
 //! making or writing them splits evenly in two.
 
 /// How many rows or units make a job worth splitting: fewer take a few milliseconds on
-/// one thread, and a city's reports keep to one.
+/// one thread, and the shipped policies' reports keep to one.
 pub const MANY: usize = 2_000;
 
 /// `work` done on each half of `items`, the second half on a thread of its own; fewer than
