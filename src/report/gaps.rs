@@ -315,7 +315,7 @@ fn jurisdiction<'a>(s: &'a Snapshot, t: &TargetInfo) -> &'a str {
         .map_or("", |p| p.jurisdiction.as_str())
 }
 
-/// Judges every target in the filter's view, in report order: for a target on each of its
+/// Judges `targets` for the filter's view, in report order: for a target on each of its
 /// units, one [`Verdict::Unit`] per unit in view and then [`Verdict::UnitsDone`]; totals and
 /// coverage once per scope.
 fn judge_targets<'a>(
@@ -429,7 +429,7 @@ fn judge_targets<'a>(
     }
 }
 
-/// Where every target stands for each unit in view, in the order of the rows of
+/// Where each of `targets` stands for each unit in view, in the order of the rows of
 /// [`gap_rows`] that are not summaries: the unit's id, the status and the light, without
 /// the words and trends that make most of a row's cost.
 pub fn standings(
