@@ -1,6 +1,8 @@
 //! Two cores for one long job: a province's report has tens of thousands of rows, and
 //! making or writing them splits evenly in two.
 
+use std::thread::{Scope, ScopedJoinHandle};
+
 /// How many rows or units make a job worth splitting: fewer take a few milliseconds on
 /// one thread, and the shipped policies' reports keep to one.
 pub const MANY: usize = 2_000;
@@ -20,13 +22,30 @@ pub fn in_halves<T: Sync, R: Send>(items: &[T], work: impl Fn(&[T]) -> R + Sync)
 pub fn in_two<T: Sync, R: Send>(items: &[T], at: usize, work: impl Fn(&[T]) -> R + Sync) -> (R, R) {
     let (first, second) = items.split_at(at.min(items.len()));
     std::thread::scope(|scope| {
-        let later = scope.spawn(|| work(second));
+        let later = start(scope, || work(second));
         let first = work(first);
-        match later.join() {
-            Ok(second) => (first, second),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
+        let second = match later {
+            Some(later) => finish(later),
+            None => work(second),
+        };
+        (first, second)
     })
+}
+
+/// Starts `work` on a thread of its own in `scope`; `None` where the system starts no more
+/// threads (a cron job under a tight process limit), and the caller does the work itself.
+pub fn start<'scope, T: Send + 'scope>(
+    scope: &'scope Scope<'scope, '_>,
+    work: impl FnOnce() -> T + Send + 'scope,
+) -> Option<ScopedJoinHandle<'scope, T>> {
+    std::thread::Builder::new().spawn_scoped(scope, work).ok()
+}
+
+/// What a thread started with [`start`] made; its panic goes on here.
+pub fn finish<T>(thread: ScopedJoinHandle<'_, T>) -> T {
+    thread
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Reading the index back as plain values for judging. Only progress at or before the
 //! as-of date is read, so any past report can be reproduced.
 
+use crate::halves::{finish, start};
 use crate::judge::rollup::{History, Values};
 use crate::model::{
     Bounds, Filter, Growth, Level, Measure, Metric, Observation, Progress, StatusEvent, Unit,
@@ -448,8 +449,8 @@ impl Snapshot {
     /// take about as long at a province's scale; for a report of tasks alone the events
     /// beside the instances; for one of targets alone the figures beside the targets' units.
     /// The second connection is used only when it sees the index as `conn` does (the same
-    /// [`generation`]); whatever goes wrong there, its part is read on `conn`, where a real
-    /// problem shows as it would have.
+    /// [`generation`]). On any error there, or where no thread can be started, its part is
+    /// read on `conn`, where a real problem shows as it would have.
     pub fn read_beside(
         &mut self,
         conn: &Connection,
@@ -479,11 +480,11 @@ impl Snapshot {
             };
             if !need.targets {
                 let tasks_read = std::thread::scope(|threads| {
-                    let events = threads.spawn(|| {
+                    let events = start(threads, || {
                         second(&|tx| read_events(tx, &scope, |_| true).map(Beside::Events))
                     });
-                    read_tasks(conn, as_of, need.tasks, f, || match events.join() {
-                        Ok(Some(Beside::Events(events))) => Some(events),
+                    read_tasks(conn, as_of, need.tasks, f, || match events.map(finish) {
+                        Some(Some(Beside::Events(events))) => Some(events),
                         _ => None,
                     })
                 })?;
@@ -491,15 +492,15 @@ impl Snapshot {
             }
             if !tasks {
                 let targets = std::thread::scope(|threads| {
-                    let figures = threads.spawn(|| {
+                    let figures = start(threads, || {
                         second(&|tx| {
                             let metrics = metrics_judged(tx, f)?;
                             let now = values(tx, registry, &metrics, as_of, None)?;
                             Ok(Beside::Figures(metrics, now))
                         })
                     });
-                    let figures = |metrics: &[String]| match figures.join() {
-                        Ok(Some(Beside::Figures(m, now))) if m == metrics => Some(now),
+                    let figures = |metrics: &[String]| match figures.map(finish) {
+                        Some(Some(Beside::Figures(m, now))) if m == metrics => Some(now),
                         _ => None,
                     };
                     read_targets(conn, registry, as_of, f, need.trends, figures)
@@ -507,17 +508,17 @@ impl Snapshot {
                 return Ok((None, Some(targets)));
             }
             let (tasks_read, targets) = std::thread::scope(|threads| {
-                let targets = threads.spawn(|| {
+                let targets = start(threads, || {
                     second(&|tx| {
                         read_targets(tx, registry, as_of, f, need.trends, |_| None)
                             .map(Beside::Targets)
                     })
                 });
                 let tasks_read = read_tasks(conn, as_of, need.tasks, f, || None);
-                (tasks_read, targets.join())
+                (tasks_read, targets.map(finish))
             });
             let targets = match targets {
-                Ok(Some(Beside::Targets(targets))) => targets,
+                Some(Some(Beside::Targets(targets))) => targets,
                 _ => read_targets(conn, registry, as_of, f, need.trends, |_| None)?,
             };
             Ok((Some(tasks_read?), Some(targets)))

@@ -147,15 +147,17 @@ fn write_in_halves<R: Sync>(
     rows: &[R],
     out: &mut dyn Write,
     first: impl FnOnce(&[R], &mut dyn Write) -> Result<()>,
-    second: impl FnOnce(&[R]) -> Result<Vec<u8>> + Send,
+    second: impl Fn(&[R]) -> Result<Vec<u8>> + Sync,
 ) -> Result<Vec<u8>> {
+    use crate::halves::{finish, start};
     let (a, b) = rows.split_at(rows.len() / 2);
     std::thread::scope(|scope| {
-        let later = scope.spawn(move || second(b));
+        let later = start(scope, || second(b));
         let wrote = first(a, out);
-        let later = later
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let later = match later {
+            Some(later) => finish(later),
+            None => second(b),
+        };
         wrote.and(later)
     })
 }

@@ -355,20 +355,22 @@ pub fn summaries(s: &Snapshot, f: &Filter, window_days: i64) -> Vec<UnitSummary>
             tally.target(unit, || name(unit), status, light);
         });
     };
+    let tally_of = |targets: &[TargetInfo]| {
+        let mut tally = Tally::default();
+        count(&mut tally, targets);
+        tally
+    };
     // A province's targets are counted in two parts at once, the second into a tally of
     // its own that follows the first's.
     let at = gaps::halfway(&s.targets).unwrap_or(s.targets.len());
     let (first, second) = s.targets.split_at(at);
     let later = std::thread::scope(|scope| {
-        let later = scope.spawn(|| {
-            let mut later = Tally::default();
-            count(&mut later, second);
-            later
-        });
+        let later = crate::halves::start(scope, || tally_of(second));
         count(&mut tally, first);
-        later
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        match later {
+            Some(later) => crate::halves::finish(later),
+            None => tally_of(second),
+        }
     });
     tally.then(later).worst_first()
 }

@@ -1,0 +1,95 @@
+//! A province's reports share their work between two threads. Where the system starts no
+//! more threads (a cron job under a tight process limit), they do it all on one and give
+//! the same answer, instead of stopping.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use tempfile::TempDir;
+
+/// `govtrack ARGS` on the workspace at `ws`, under a limit of one process for its user
+/// when `limited`. Root is not held to that limit, so as root it runs as `nobody`.
+fn govtrack(ws: &Path, args: &[&str], limited: bool) -> Output {
+    let bin = assert_cmd::cargo::cargo_bin("govtrack");
+    let mut c = if !limited {
+        Command::new(&bin)
+    } else {
+        let mut c = Command::new("prlimit");
+        c.arg("--nproc=1");
+        if is_root() {
+            c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                .args(["prlimit", "--nproc=1"]);
+        }
+        c.arg(&bin);
+        c
+    };
+    c.arg("--workspace")
+        .arg(ws)
+        .args(args)
+        .env("LANG", "C.UTF-8")
+        .output()
+        .expect("govtrack runs")
+}
+
+fn is_root() -> bool {
+    let id = Command::new("id").arg("-u").output().expect("id runs");
+    String::from_utf8_lossy(&id.stdout).trim() == "0"
+}
+
+#[test]
+fn reports_give_the_same_answer_where_no_thread_can_be_started() {
+    let dir = TempDir::new().unwrap();
+    let ws = dir.path().join("ws");
+    // 8,400 task instances: enough for every report to split its work.
+    common::generate(&ws, "0.002");
+    assert!(govtrack(&ws, &["load"], false).status.success());
+    if is_root() {
+        // The workspace and the index must be `nobody`'s to refresh.
+        let own = Command::new("chown")
+            .args(["-R", "65534:65534"])
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(own.success());
+    }
+    // The limit holds: under it, not even a shell can start a second process.
+    let mut sh = Command::new(if is_root() { "setpriv" } else { "prlimit" });
+    if is_root() {
+        sh.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "prlimit",
+        ]);
+    }
+    let sh = sh
+        .args(["--nproc=1", "sh", "-c", "true & wait"])
+        .output()
+        .unwrap();
+    assert!(
+        !sh.status.success() || !sh.stderr.is_empty(),
+        "a second process started under the limit"
+    );
+
+    for report in ["overdue", "status", "gaps"] {
+        let args = [report, "--as-of", "2024-12-31", "--format", "json"];
+        let free = govtrack(&ws, &args, false);
+        let limited = govtrack(&ws, &args, true);
+        assert_eq!(
+            limited.status.code(),
+            free.status.code(),
+            "{report}: {}",
+            String::from_utf8_lossy(&limited.stderr)
+        );
+        assert!(
+            free.stdout.len() > 10_000,
+            "{report} gave too little to split"
+        );
+        assert!(
+            limited.stdout == free.stdout,
+            "{report} answered differently"
+        );
+    }
+}
