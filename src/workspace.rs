@@ -280,11 +280,24 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Creates `path` holding `bytes`, whole or not at all: a temporary file is flushed to disk
-/// and linked into place, which fails with `AlreadyExists` when `path` exists, so two
-/// processes creating it at once cannot overwrite each other. Where the file system has
-/// no hard links the file is created and written directly.
+/// and renamed into place, which fails with `AlreadyExists` when `path` exists, so two
+/// processes creating it at once cannot overwrite each other. Where the system cannot
+/// rename so, the temporary file is linked into place; where the file system has no hard
+/// links either, the file is created and written directly.
 pub fn create_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = temporary(path, bytes)?;
+    match rename_new(&tmp, path) {
+        Ok(()) => {
+            sync_folder(path);
+            return Ok(());
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        // A file system that cannot: the temporary file is linked into place instead.
+        Err(_) => {}
+    }
     let linked = std::fs::hard_link(&tmp, path);
     let _ = std::fs::remove_file(&tmp);
     match linked {
@@ -301,6 +314,20 @@ pub fn create_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     sync_folder(path);
     Ok(())
+}
+
+/// Renames `tmp` to `path` unless `path` exists, in one step: linking and then removing the
+/// temporary name has a moment with both names, and a kill in it would leave the hidden
+/// one as a second name of the file, changing with it.
+#[cfg(target_os = "linux")]
+fn rename_new(tmp: &Path, path: &Path) -> std::io::Result<()> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    Ok(renameat_with(CWD, tmp, CWD, path, RenameFlags::NOREPLACE)?)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn rename_new(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
 }
 
 /// A hidden file next to `path` holding `bytes`, flushed to disk.
@@ -339,7 +366,24 @@ fn sync_folder(path: &Path) {
 
 #[cfg(test)]
 mod tests {
-    use super::write_atomically;
+    use super::{create_atomically, write_atomically};
+
+    #[test]
+    fn a_new_file_takes_its_name_alone_and_an_existing_one_is_kept() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("events.csv");
+        create_atomically(&path, b"first").unwrap();
+        let again = create_atomically(&path, b"second").unwrap_err();
+        assert_eq!(again.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&path).unwrap(), b"first");
+        // No temporary name is left, and the file has no second name.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().nlink(), 1);
+        }
+    }
 
     #[test]
     fn a_temporary_file_left_by_a_process_with_the_same_id_is_not_written_over() {
