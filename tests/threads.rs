@@ -8,22 +8,32 @@ use std::path::Path;
 use std::process::{Command, Output};
 use tempfile::TempDir;
 
-/// `govtrack ARGS` on the workspace at `ws`, under a limit of one process for its user
-/// when `limited`. Root is not held to that limit, so as root it runs as `nobody`.
+/// `program` under a limit of one process for its user. Root is not held to that limit, so
+/// as root it runs as `nobody`.
+fn under_limit(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut c = if is_root() {
+        let mut c = Command::new("setpriv");
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "prlimit",
+        ]);
+        c
+    } else {
+        Command::new("prlimit")
+    };
+    c.arg("--nproc=1").arg(program);
+    c
+}
+
+/// `govtrack ARGS` on the workspace at `ws`, under the limit when `limited`.
 fn govtrack(ws: &Path, args: &[&str], limited: bool) -> Output {
     let bin = assert_cmd::cargo::cargo_bin("govtrack");
-    let mut c = if !limited {
-        Command::new(&bin)
+    let mut c = if limited {
+        under_limit(&bin)
     } else {
-        let mut c = Command::new("prlimit");
-        c.arg("--nproc=1");
-        if is_root() {
-            c = Command::new("setpriv");
-            c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-                .args(["prlimit", "--nproc=1"]);
-        }
-        c.arg(&bin);
-        c
+        Command::new(&bin)
     };
     c.arg("--workspace")
         .arg(ws)
@@ -42,7 +52,7 @@ fn is_root() -> bool {
 fn reports_give_the_same_answer_where_no_thread_can_be_started() {
     let dir = TempDir::new().unwrap();
     let ws = dir.path().join("ws");
-    // 8,400 task instances: enough for every report to split its work.
+    // 8,400 task instances: each report starts a second thread for them.
     common::generate(&ws, "0.002");
     assert!(govtrack(&ws, &["load"], false).status.success());
     if is_root() {
@@ -55,17 +65,8 @@ fn reports_give_the_same_answer_where_no_thread_can_be_started() {
         assert!(own.success());
     }
     // The limit holds: under it, not even a shell can start a second process.
-    let mut sh = Command::new(if is_root() { "setpriv" } else { "prlimit" });
-    if is_root() {
-        sh.args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "prlimit",
-        ]);
-    }
-    let sh = sh
-        .args(["--nproc=1", "sh", "-c", "true & wait"])
+    let sh = under_limit("sh")
+        .args(["-c", "true & wait"])
         .output()
         .unwrap();
     assert!(
@@ -83,10 +84,7 @@ fn reports_give_the_same_answer_where_no_thread_can_be_started() {
             "{report}: {}",
             String::from_utf8_lossy(&limited.stderr)
         );
-        assert!(
-            free.stdout.len() > 10_000,
-            "{report} gave too little to split"
-        );
+        assert!(free.stdout.len() > 10_000, "{report} gave too little");
         assert!(
             limited.stdout == free.stdout,
             "{report} answered differently"
