@@ -354,6 +354,22 @@ fn status_of_one_district_shows_its_tasks_and_targets() {
     let file: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(file, s);
+    // So does the table, for a person to print.
+    let path = ws.path("siming.txt");
+    let out = ws.stdout(
+        &[
+            "status",
+            "--district",
+            "xm-siming",
+            "--as-of",
+            "2024-06-30",
+            "--out",
+            path.to_str().unwrap(),
+        ],
+        0,
+    );
+    assert_eq!(out, "");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), table);
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! `govtrack status`: one row per unit, or with --district everything for that unit.
 
-use super::{Ctx, emit, leave, output, print};
+use super::{Ctx, emit, leave, output};
 use crate::cli::{Cli, ReportArgs};
 use crate::i18n::Lang;
 use crate::index::snapshot::Need;
@@ -76,7 +76,7 @@ pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
             };
             let (red, yellow, green) =
                 (count(Light::Red), count(Light::Yellow), count(Light::Green));
-            let mut out = match ctx.lang {
+            let heading = match ctx.lang {
                 Lang::En => format!(
                     "{unit} ({unit_id}) as of {}: {red} red, {yellow} yellow, {green} green\n\nTasks\n",
                     s.as_of
@@ -86,10 +86,12 @@ pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
                     s.as_of
                 ),
             };
-            out += &render::table(&tasks, ctx.lang);
-            out += ctx.lang.pick("\nTargets\n", "\n目标\n");
-            out += &render::table(&gaps, ctx.lang);
-            print(&out)?;
+            output(args.out.as_deref(), |out| {
+                out.write_all(heading.as_bytes())?;
+                render::table(&tasks, ctx.lang, out)?;
+                out.write_all(ctx.lang.pick("\nTargets\n", "\n目标\n").as_bytes())?;
+                render::table(&gaps, ctx.lang, out)
+            })?;
         }
     }
     leave((s, tasks, gaps));

@@ -43,12 +43,23 @@ pub trait Row: Serialize + Sync {
     }
 }
 
-pub fn table<R: Row>(rows: &[R], lang: Lang) -> String {
+/// An aligned table of `rows`: on a terminal comfy-table's, wrapped to the window and with
+/// coloured lights; elsewhere the same layout written as it is made (see [`mod@table`]).
+pub fn table<R: Row>(rows: &[R], lang: Lang, out: &mut dyn Write) -> Result<()> {
+    let colour = colour();
+    if !colour {
+        let cells_of =
+            |rows: &[R]| -> Vec<Vec<String>> { rows.iter().map(|r| r.table_cells(lang)).collect() };
+        let (mut cells, second) = crate::halves::in_halves(rows, cells_of);
+        cells.extend(second.into_iter().flatten());
+        if table::write(&R::table_header(lang), &cells, out)? {
+            return Ok(());
+        }
+    }
     let mut t = Table::new();
     t.load_style(presets::ASCII_MARKDOWN)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(R::table_header(lang));
-    let colour = colour();
     if !colour {
         t.force_no_tty();
     }
@@ -67,7 +78,7 @@ pub fn table<R: Row>(rows: &[R], lang: Lang) -> String {
             }
         }));
     }
-    format!("{t}\n")
+    Ok(writeln!(out, "{t}")?)
 }
 
 /// Pretty JSON, written as it is made: a province's report is tens of megabytes.
@@ -164,7 +175,7 @@ fn write_in_halves<R: Sync>(
 
 pub fn rows<R: Row>(rows: &[R], format: Format, lang: Lang, out: &mut dyn Write) -> Result<()> {
     match format {
-        Format::Table => Ok(out.write_all(table(rows, lang).as_bytes())?),
+        Format::Table => table(rows, lang, out),
         Format::Json => json_rows(rows, out),
         Format::Csv => csv(rows, out),
         Format::Xlsx => {
@@ -188,6 +199,7 @@ pub fn num(v: Option<f64>) -> String {
 pub mod html;
 pub mod markdown;
 pub mod rows;
+pub mod table;
 pub mod xlsx;
 
 #[cfg(test)]
