@@ -34,7 +34,14 @@ if [ ! -f "$WS/govtrack.toml" ]; then
     target/release/examples/generate --out "$WS" --scale "$SCALE" >&2
 fi
 OUT=$(mktemp -d)
-trap 'rm -rf "$OUT"' EXIT
+# Step 3 appends to a progress file of the workspace: it is put back however the run ends.
+changed_file=
+finish() {
+    if [ -n "$changed_file" ]; then cp "$OUT/one.csv" "$changed_file"; fi
+    rm -rf "$OUT"
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
 
 # Mean seconds of one hyperfine run: mean CMD [hyperfine options...]
 mean() {
@@ -70,11 +77,12 @@ one=$(find "$WS/progress/obs" -name '*.csv' | sort | awk 'NR == 1')
 one_rows=$(($(wc -l < "$one") - 1))
 one_key=$(sed -n 2p "$one" | cut -d, -f1,2)
 cp "$one" "$OUT/one.csv"
+changed_file=$one
 # The two are a few milliseconds apart on a machine whose speed drifts: each is measured
 # 20 times, one right after the other.
 noop3=$(RUNS=20 mean "$GT --workspace $WS load" --warmup 1)
 changed=$(RUNS=20 mean "$GT --workspace $WS load" --warmup 1 --prepare "echo $one_key,2022-01-31,1,correction >> $one")
-cp "$OUT/one.csv" "$one"; "$GT" --workspace "$WS" load >/dev/null
+cp "$OUT/one.csv" "$one"; changed_file=; "$GT" --workspace "$WS" load >/dev/null
 python3 -c "c=$changed; n=$noop3; cold=$cold; share=$one_rows/$ROWS; print(f'one file changed ({$one_rows} rows, one added): {c*1000:.1f} ms; no-op {n*1000:.1f} ms; cold index x file share {cold*share*1000:.2f} ms; (changed - no-op)/(cold x share) = {(c-n)/(cold*share):.1f}')"
 
 # 4. Reports against SQL run by the sqlite3 shell on the same index. `overdue` is asked
