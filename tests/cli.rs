@@ -603,6 +603,39 @@ fn refresh_reloads_only_what_changed() {
 }
 
 #[test]
+fn a_file_rewritten_without_its_size_or_time_changing_is_read_again() {
+    // A file system's clock moves in steps of milliseconds or seconds: a script can write
+    // a file again in the step of the refresh that read it, at the same size, and leave its
+    // time as it was. A time in the future stays in that step however long the test takes.
+    let ws = Ws::new();
+    let path = ws.path("progress/observations.csv");
+    let stamp = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+    let set_time = || {
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(stamp)
+            .unwrap();
+    };
+    set_time();
+    let gap = |ws: &Ws| {
+        ws.json(
+            &["status", "--district", "思明区", "--as-of", "2024-06-30"],
+            0,
+        )["targets"][0]["gap_text"]
+            .clone()
+    };
+    assert_eq!(gap(&ws), "needs 37 more community workers");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let edited = text.replace("xm-siming,2024-06-30,1895", "xm-siming,2024-06-30,1896");
+    assert_eq!((edited.len(), edited != text), (text.len(), true));
+    std::fs::write(&path, &edited).unwrap();
+    set_time();
+    assert_eq!(gap(&ws), "needs 36 more community workers");
+}
+
+#[test]
 fn a_changed_progress_file_is_checked_against_the_index_as_it_stands() {
     let ws = Ws::new();
     ws.stdout(&["load"], 0);

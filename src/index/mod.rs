@@ -1,8 +1,9 @@
 //! The index: a SQLite database derived from the workspace files.
 //!
 //! Every command first brings it up to date. Files whose size and modification time are
-//! unchanged are trusted; others are hashed, and only those whose content changed are
-//! read again. Definitions refer to each other, so when any definition file changes they
+//! unchanged are trusted, unless that time was too close to the refresh that recorded it
+//! (see [`settled`]); others are hashed, and only those whose content changed are read
+//! again. Definitions refer to each other, so when any definition file changes they
 //! are all re-read (they are small); progress files, the bulk, are reloaded one by one.
 //! A refresh is one transaction: it succeeds whole or the previous index stays as it was.
 
@@ -25,6 +26,21 @@ use std::time::{Duration, Instant};
 
 /// How long a command waits for another that holds the index.
 const WAIT: Duration = Duration::from_secs(60);
+
+/// A file's modification time comes from a clock that moves in steps: a few milliseconds
+/// on Linux, one or two seconds on some file systems, and a network file system's clock
+/// may run apart from ours. A file written within this long of a refresh may be written
+/// again without its time changing.
+const SLACK_NS: i64 = 2_000_000_000;
+
+/// Whether a file whose size and modification time (`mtime_ns`) are as recorded can be
+/// trusted to be as it was read: only when that time was already past when the refresh
+/// that recorded it (`listed_ns`, or none known) listed the files. A file written in the
+/// same step of the clock as that refresh read it could have been written again since,
+/// at the same size, without its time changing; it is hashed again.
+fn settled(mtime_ns: i64, listed_ns: Option<i64>) -> bool {
+    listed_ns.is_some_and(|listed| mtime_ns < listed - SLACK_NS)
+}
 
 const DEFINITIONS: &str = "definitions";
 const PROGRESS: &str = "progress";
@@ -151,8 +167,15 @@ impl Index {
         // The files are listed only once the index is ours: a list made before waiting for
         // another process's refresh could predate files that refresh loaded, and committing
         // it would take them out of the index again.
+        let listed_ns = now_ns();
         let defs_on_disk = ws.definition_files()?;
         let progress_on_disk = ws.progress_files()?;
+        let last_listed: Option<i64> = tx
+            .query_row("SELECT value FROM meta WHERE key = 'listed_ns'", [], |r| {
+                r.get::<_, String>(0)
+            })
+            .optional()?
+            .and_then(|v| v.parse().ok());
         let mut known: HashMap<String, Known> = HashMap::new();
         {
             let mut stmt = tx.prepare("SELECT path, id, size, mtime_ns, hash, kind FROM files")?;
@@ -176,10 +199,26 @@ impl Index {
         let mut report = Refresh::default();
         let mut errors: Vec<Diagnostic> = Vec::new();
 
-        let defs = classify(ws, &tx, &defs_on_disk, &mut known, &mut errors, true)?;
+        let defs = classify(
+            ws,
+            &tx,
+            &defs_on_disk,
+            &mut known,
+            last_listed,
+            &mut errors,
+            true,
+        )?;
         // Progress files are the bulk: only their hashes are kept here, and each is read
         // again when it is loaded, so memory holds one file at a time.
-        let progress = classify(ws, &tx, &progress_on_disk, &mut known, &mut errors, false)?;
+        let progress = classify(
+            ws,
+            &tx,
+            &progress_on_disk,
+            &mut known,
+            last_listed,
+            &mut errors,
+            false,
+        )?;
         // What is left in `known` is no longer on disk.
         let removed: Vec<(String, Known)> = known.into_iter().collect();
         let defs_removed = removed.iter().any(|(_, k)| k.kind == DEFINITIONS);
@@ -316,6 +355,19 @@ impl Index {
             if !report.loaded.is_empty() || !report.removed.is_empty() {
                 new_generation(&tx)?;
             }
+            // When this refresh listed the files, for the next one to know which it can
+            // trust; written only when that changes what the next one trusts.
+            let unsettled = defs_on_disk
+                .iter()
+                .chain(&progress_on_disk)
+                .any(|f| !settled(f.mtime_ns, Some(listed_ns)));
+            if defs.rehashed + progress.rehashed > 0 || unsettled {
+                tx.execute(
+                    "INSERT INTO meta(key, value) VALUES ('listed_ns', ?1)
+                     ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    [listed_ns.to_string()],
+                )?;
+            }
         } else {
             tx.rollback()?;
             errors.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
@@ -331,6 +383,13 @@ impl Index {
 /// Marks a new state of what the index holds, so that two connections can tell whether
 /// they see the same one ([`snapshot::generation`]). Random rather than counted: an index
 /// rebuilt from scratch never repeats an earlier mark.
+/// Now on the system clock, as the file system stamps files, in nanoseconds since 1970.
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
 fn new_generation(tx: &Transaction) -> Result<()> {
     tx.execute(
         "INSERT INTO meta(key, value) VALUES ('generation', hex(randomblob(16)))
@@ -368,20 +427,24 @@ struct Changed {
 struct Classified {
     changed: Vec<Changed>,
     unchanged: usize,
+    /// Files of the recorded size and time hashed again, their time not [`settled`].
+    rehashed: usize,
 }
 
-/// Splits files into unchanged (same size and time, or same content) and changed.
+/// Splits files into unchanged (same size and settled time, or same content) and changed.
 fn classify(
     ws: &Workspace,
     tx: &Transaction,
     on_disk: &[FileEntry],
     known: &mut HashMap<String, Known>,
+    last_listed: Option<i64>,
     errors: &mut Vec<Diagnostic>,
     keep_bytes: bool,
 ) -> Result<Classified> {
     let mut out = Classified {
         changed: Vec::new(),
         unchanged: 0,
+        rehashed: 0,
     };
     for f in on_disk {
         let k = known.remove(&f.rel);
@@ -389,8 +452,11 @@ fn classify(
             && k.size == f.size
             && k.mtime_ns == f.mtime_ns
         {
-            out.unchanged += 1;
-            continue;
+            if settled(k.mtime_ns, last_listed) {
+                out.unchanged += 1;
+                continue;
+            }
+            out.rehashed += 1;
         }
         // A file too large to read is refused by its size, before it fills the memory.
         if let Some(d) = too_large(&f.rel, f.size as u64) {
@@ -411,10 +477,12 @@ fn classify(
         let hash = blake3::hash(&bytes).as_bytes().to_vec();
         match k {
             Some(k) if k.hash == hash => {
-                tx.execute(
-                    "UPDATE files SET size = ?1, mtime_ns = ?2 WHERE id = ?3",
-                    params![f.size, f.mtime_ns, k.id],
-                )?;
+                if (k.size, k.mtime_ns) != (f.size, f.mtime_ns) {
+                    tx.execute(
+                        "UPDATE files SET size = ?1, mtime_ns = ?2 WHERE id = ?3",
+                        params![f.size, f.mtime_ns, k.id],
+                    )?;
+                }
                 out.unchanged += 1;
             }
             _ => out.changed.push(Changed {
@@ -883,4 +951,25 @@ pub fn catalog_of(index: &mut Index) -> Result<Catalog> {
     let c = catalog(&tx)?;
     tx.commit()?;
     Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SLACK_NS, settled};
+
+    #[test]
+    fn a_time_is_trusted_only_once_well_past_when_the_files_were_listed() {
+        let listed = 1_700_000_000_000_000_000;
+        assert!(settled(listed - SLACK_NS - 1, Some(listed)));
+        assert!(!settled(listed - SLACK_NS, Some(listed)));
+        assert!(
+            !settled(listed - 1, Some(listed)),
+            "written as the refresh ran"
+        );
+        assert!(
+            !settled(listed + 3_600_000_000_000, Some(listed)),
+            "a time in the future"
+        );
+        assert!(!settled(0, None), "an index that never said when it listed");
+    }
 }
