@@ -1,13 +1,14 @@
 //! The indexes are chosen from the queries' plans. Every statement a report runs is
 //! recorded and its plan (EXPLAIN QUERY PLAN) checked: no report reads the history
-//! (observations, latest) from end to end, and a report of one district reads nothing of
-//! the rest of the province.
+//! (observations, latest) from end to end, a report of one district reads nothing of
+//! the rest of the province, and `record` reads only what its row names.
 
 mod common;
 
 use chrono::NaiveDate;
-use govtrack::index::Index;
+use govtrack::diag::Source;
 use govtrack::index::snapshot::{self, Need};
+use govtrack::index::{Index, check_rows};
 use govtrack::model::Filter;
 use govtrack::workspace::Workspace;
 use rusqlite::Connection;
@@ -135,5 +136,27 @@ fn reports_read_large_tables_through_indexes() {
         });
         // From finding the district by its name on, nothing of the rest is read.
         check(&db, "one district", &sqls, &OTHER_AREAS);
+    }
+}
+
+#[test]
+fn record_checks_its_row_through_indexes() {
+    let dir = common::workspace("tree");
+    let ws = Workspace::locate(Some(dir.path())).unwrap();
+    let db = dir.path().join("index.sqlite");
+    Index::open(&db).unwrap().0.refresh(&ws).unwrap();
+    for (row, ok) in [
+        ("p,t1,市,2024-06-30,done,,", true),
+        ("p,t1,一区,2024-06-30,done,,", false),
+        ("p,t9,一区,2024-06-30,done,,", false),
+    ] {
+        let src = Source::new(
+            "record",
+            format!("policy,task,unit,date,status,note,evidence\n{row}\n"),
+        );
+        let mut checked = None;
+        let sqls = statements(&db, |c| checked = Some(check_rows(c, &src).unwrap()));
+        assert_eq!(checked.unwrap().is_ok(), ok, "{row}");
+        check(&db, row, &sqls, &["units", "u", "instances", "i"]);
     }
 }

@@ -8,8 +8,8 @@
 use super::{Ctx, print, today};
 use crate::cli::{Cli, Record};
 use crate::diag::Source;
-use crate::index::catalog_of;
-use crate::parse::progress::{EVENT_COLUMNS, OBSERVATION_COLUMNS, parse_progress};
+use crate::index::check_rows;
+use crate::parse::progress::{EVENT_COLUMNS, OBSERVATION_COLUMNS};
 use anyhow::{Context, Result, bail};
 use std::fs::OpenOptions;
 use std::io::{ErrorKind, Read, Seek, SeekFrom, Write};
@@ -63,12 +63,11 @@ pub fn run(cli: &Cli, record: &Record) -> Result<ExitCode> {
         ),
     };
     let line = csv_line(&row)?;
-    let catalog = catalog_of(&mut ctx.index)?;
     let check = Source::new(
         "record",
         csv_line(&header.iter().map(|s| s.to_string()).collect::<Vec<_>>())? + &line,
     );
-    if let Err(problems) = parse_progress(&check, Some(&catalog)) {
+    if let Err(problems) = check_rows(ctx.index.conn(), &check)? {
         let msgs: Vec<String> = problems
             .iter()
             .map(|d| match &d.help {

@@ -11,7 +11,7 @@ mod lookup;
 pub mod schema;
 pub mod snapshot;
 
-use crate::diag::{BadInput, Diagnostic};
+use crate::diag::{BadInput, Diagnostic, Source};
 use crate::parse::defs::{Definitions, parse_definitions};
 use crate::parse::progress::{
     Catalog, EventRow, ObservationRow, ProgressRows, check_progress, parse_progress,
@@ -945,7 +945,20 @@ fn keep_held<K: std::hash::Hash + Eq>(
     Ok(true)
 }
 
-/// A source for checking a progress file before writing to it (used by `record`).
+/// Checks progress rows against the index as it stands, one indexed query for each unit,
+/// metric and task they name: `record` checks its one row so before writing it, without
+/// reading a province's registry and task instances whole.
+pub fn check_rows(
+    conn: &Connection,
+    src: &Source,
+) -> Result<Result<ProgressRows, Vec<Diagnostic>>> {
+    let tx = conn.unchecked_transaction()?;
+    let checked = check_progress(src, &Lookups::new(&tx))?;
+    tx.finish()?;
+    Ok(checked)
+}
+
+/// What `import` checks a return's many rows against, read whole once.
 pub fn catalog_of(index: &mut Index) -> Result<Catalog> {
     let tx = index.conn.transaction()?;
     let c = catalog(&tx)?;
