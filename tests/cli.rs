@@ -334,42 +334,26 @@ fn status_of_one_district_shows_its_tasks_and_targets() {
         table.starts_with("思明区 (xm-siming) as of 2024-06-30: 0 red, 2 yellow, 3 green"),
         "{table}"
     );
-    // With --out the same JSON goes to the file, and nothing to stdout.
-    let path = ws.path("siming.json");
-    let out = ws.stdout(
-        &[
+    // With --out the same report goes to the file, and nothing to stdout: the JSON, and the
+    // table for a person to print.
+    let written = |name: &str, format: &[&str]| {
+        let path = ws.path(name);
+        let mut args = vec![
             "status",
             "--district",
             "思明区",
             "--as-of",
             "2024-06-30",
-            "--format",
-            "json",
             "--out",
             path.to_str().unwrap(),
-        ],
-        0,
-    );
-    assert_eq!(out, "");
-    let file: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        ];
+        args.extend(format);
+        assert_eq!(ws.stdout(&args, 0), "");
+        std::fs::read_to_string(&path).unwrap()
+    };
+    let file: Value = serde_json::from_str(&written("siming.json", &["--format", "json"])).unwrap();
     assert_eq!(file, s);
-    // So does the table, for a person to print.
-    let path = ws.path("siming.txt");
-    let out = ws.stdout(
-        &[
-            "status",
-            "--district",
-            "xm-siming",
-            "--as-of",
-            "2024-06-30",
-            "--out",
-            path.to_str().unwrap(),
-        ],
-        0,
-    );
-    assert_eq!(out, "");
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), table);
+    assert_eq!(written("siming.txt", &[]), table);
 }
 
 #[test]

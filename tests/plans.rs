@@ -99,12 +99,18 @@ fn check(db: &std::path::Path, what: &str, sqls: &[String], tables: &[&str]) {
     }
 }
 
-#[test]
-fn reports_read_large_tables_through_indexes() {
+/// The tree fixture, indexed; the folder goes when it is dropped.
+fn indexed() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = common::workspace("tree");
     let ws = Workspace::locate(Some(dir.path())).unwrap();
     let db = dir.path().join("index.sqlite");
     Index::open(&db).unwrap().0.refresh(&ws).unwrap();
+    (dir, db)
+}
+
+#[test]
+fn reports_read_large_tables_through_indexes() {
+    let (_dir, db) = indexed();
     let now = NaiveDate::from_ymd_opt(2024, 6, 30).unwrap();
     let past = NaiveDate::from_ymd_opt(2024, 1, 31).unwrap();
 
@@ -141,10 +147,7 @@ fn reports_read_large_tables_through_indexes() {
 
 #[test]
 fn record_checks_its_row_through_indexes() {
-    let dir = common::workspace("tree");
-    let ws = Workspace::locate(Some(dir.path())).unwrap();
-    let db = dir.path().join("index.sqlite");
-    Index::open(&db).unwrap().0.refresh(&ws).unwrap();
+    let (_dir, db) = indexed();
     for (row, ok) in [
         ("p,t1,市,2024-06-30,done,,", true),
         ("p,t1,一区,2024-06-30,done,,", false),
