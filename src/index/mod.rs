@@ -380,9 +380,6 @@ impl Index {
     }
 }
 
-/// Marks a new state of what the index holds, so that two connections can tell whether
-/// they see the same one ([`snapshot::generation`]). Random rather than counted: an index
-/// rebuilt from scratch never repeats an earlier mark.
 /// Now on the system clock, as the file system stamps files, in nanoseconds since 1970.
 fn now_ns() -> i64 {
     std::time::SystemTime::now()
@@ -390,6 +387,9 @@ fn now_ns() -> i64 {
         .map_or(0, |d| d.as_nanos() as i64)
 }
 
+/// Marks a new state of what the index holds, so that two connections can tell whether
+/// they see the same one ([`snapshot::generation`]). Random rather than counted: an index
+/// rebuilt from scratch never repeats an earlier mark.
 fn new_generation(tx: &Transaction) -> Result<()> {
     tx.execute(
         "INSERT INTO meta(key, value) VALUES ('generation', hex(randomblob(16)))

@@ -3,8 +3,8 @@
 //! The layout is the one comfy-table gives off a terminal: every column as wide as its
 //! widest line, measured in display columns (a Chinese character takes two), cells padded
 //! by one space, a Markdown header rule. comfy-table keeps several copies of every cell
-//! while it lays a table out, which for a province's `gaps` (270,000 rows) took 1.1 s
-//! and 700 MB; this writes the same bytes from one copy. A terminal still gets
+//! while it lays a table out, which for a province's `gaps` (100,000 rows) took more than
+//! a second and 680 MB; this writes the same bytes from one copy. A terminal still gets
 //! comfy-table, which wraps long cells to the window's width and colours the lights.
 
 use anyhow::Result;
