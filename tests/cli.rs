@@ -587,6 +587,31 @@ fn refresh_reloads_only_what_changed() {
 }
 
 #[test]
+fn a_table_goes_to_a_file_as_to_a_pipe_even_from_a_terminal() {
+    // `script` runs govtrack on a terminal of its own, whose width is unknown.
+    let ws = Ws::new();
+    let piped = ws.stdout(&["overdue", "--as-of", "2024-06-30"], 1);
+    let on_terminal = |out: &str| {
+        let line = format!(
+            "'{}' --workspace '{}' --lang en overdue --as-of 2024-06-30 {out}",
+            assert_cmd::cargo::cargo_bin("govtrack").display(),
+            ws.dir.path().display()
+        );
+        let run = std::process::Command::new("script")
+            .args(["-qec", &line, "/dev/null"])
+            .env_remove("NO_COLOR")
+            .output()
+            .expect("script, from util-linux, runs a command on a terminal");
+        assert_eq!(run.status.code(), Some(1), "{run:?}");
+        String::from_utf8(run.stdout).unwrap()
+    };
+    assert!(on_terminal("").contains("\x1b["), "a terminal gets colours");
+    let path = ws.path("overdue.txt");
+    on_terminal(&format!("--out '{}'", path.display()));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), piped);
+}
+
+#[test]
 fn a_file_rewritten_without_its_size_or_time_changing_is_read_again() {
     // A file system's clock moves in steps of milliseconds or seconds: a script can write
     // a file again in the step of the refresh that read it, at the same size, and leave its

@@ -184,7 +184,8 @@ pub fn emit<R: crate::render::Row>(
         if args.format == Format::Csv && args.bom {
             out.write_all("\u{feff}".as_bytes())?;
         }
-        crate::render::rows(rows, args.format, lang, out)
+        let colour = crate::render::colour(args.out.as_deref());
+        crate::render::rows(rows, args.format, lang, colour, out)
     })
 }
 

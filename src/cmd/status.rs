@@ -86,11 +86,12 @@ pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
                     s.as_of
                 ),
             };
+            let colour = render::colour(args.out.as_deref());
             output(args.out.as_deref(), |out| {
                 out.write_all(heading.as_bytes())?;
-                render::table(&tasks, ctx.lang, out)?;
+                render::table(&tasks, ctx.lang, colour, out)?;
                 out.write_all(ctx.lang.pick("\nTargets\n", "\n目标\n").as_bytes())?;
-                render::table(&gaps, ctx.lang, out)
+                render::table(&gaps, ctx.lang, colour, out)
             })?;
         }
     }

@@ -20,9 +20,12 @@ pub enum Format {
     Xlsx,
 }
 
-/// Whether stdout gets colour: a terminal, and NO_COLOR unset or empty.
-pub fn colour() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+/// Whether output gets colour: it goes to stdout (`out` is no file), stdout is a terminal,
+/// and NO_COLOR is unset or empty.
+pub fn colour(out: Option<&std::path::Path>) -> bool {
+    out.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// A row that can be shown in every format.
@@ -43,10 +46,10 @@ pub trait Row: Serialize + Sync {
     }
 }
 
-/// An aligned table of `rows`: on a terminal comfy-table's, wrapped to the window and with
-/// coloured lights; elsewhere the same layout written as it is made (see [`mod@table`]).
-pub fn table<R: Row>(rows: &[R], lang: Lang, out: &mut dyn Write) -> Result<()> {
-    let colour = colour();
+/// An aligned table of `rows`: with `colour` (a terminal, see [`colour`]) comfy-table's,
+/// wrapped to the window and with coloured lights; elsewhere the same layout written as it
+/// is made (see [`mod@table`]).
+pub fn table<R: Row>(rows: &[R], lang: Lang, colour: bool, out: &mut dyn Write) -> Result<()> {
     if !colour {
         let cells_of =
             |rows: &[R]| -> Vec<Vec<String>> { rows.iter().map(|r| r.table_cells(lang)).collect() };
@@ -173,9 +176,15 @@ fn write_in_halves<R: Sync>(
     })
 }
 
-pub fn rows<R: Row>(rows: &[R], format: Format, lang: Lang, out: &mut dyn Write) -> Result<()> {
+pub fn rows<R: Row>(
+    rows: &[R],
+    format: Format,
+    lang: Lang,
+    colour: bool,
+    out: &mut dyn Write,
+) -> Result<()> {
     match format {
-        Format::Table => table(rows, lang, out),
+        Format::Table => table(rows, lang, colour, out),
         Format::Json => json_rows(rows, out),
         Format::Csv => csv(rows, out),
         Format::Xlsx => {
