@@ -6,6 +6,7 @@
 mod common;
 
 use chrono::NaiveDate;
+use govtrack::diag::BadInput;
 use govtrack::index::Index;
 use govtrack::index::snapshot;
 use govtrack::model::Observation;
@@ -166,6 +167,134 @@ fn a_refresh_holds_what_a_fresh_index_holds_after_every_edit() {
     let rows = held(&kept);
     assert!(
         rows.contains(&"earliest workers c1 2024-01-31 15".to_string()),
+        "{rows:#?}"
+    );
+}
+
+/// Rewrites the file `rel` of the workspace at `dir` with `from` replaced by `to`.
+fn edit(dir: &Path, rel: &str, from: &str, to: &str) {
+    let path = dir.join(rel);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{rel} has no {from:?}");
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn a_change_of_definitions_leaves_what_a_fresh_index_holds() {
+    let dir = common::workspace("tree");
+    let root = dir.path();
+    // Progress naming units by name, a population figure newer than the registry's, and
+    // an event that leaves out the unit of a task carried out by one.
+    std::fs::write(
+        root.join("progress/named.csv"),
+        "metric,unit,date,value,source\n\
+         workers,甲一社区,2024-09-30,25,\n\
+         population,乙一社区,2023-12-31,21000,\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("progress/events.csv"),
+        "policy,task,unit,date,status,note,evidence\np,t1,,2024-03-01,in_progress,a,\n",
+    )
+    .unwrap();
+    edit(
+        root,
+        "policies/plan.toml",
+        "lead = [\"bureau\"]",
+        "unit = \"d2\"\nlead = [\"bureau\"]",
+    );
+    let ws = Workspace::locate(Some(root)).unwrap();
+    let kept = root.join("kept.sqlite");
+    let (mut index, _) = Index::open(&kept).unwrap();
+    index.refresh(&ws).unwrap();
+    const UNITS: &str = "policies/units.toml";
+    const PLAN: &str = "policies/plan.toml";
+    type Step = (
+        &'static str,
+        &'static [(&'static str, &'static str, &'static str)],
+        &'static [&'static str],
+    );
+    // What each step edits, and the progress files it has read again.
+    let steps: [Step; 5] = [
+        // A population changes: the registry's figures are written afresh, and the
+        // newer figure of a progress file still counts.
+        (
+            "population",
+            &[(UNITS, "population = 10000", "population = 11000")],
+            &[],
+        ),
+        // Two communities swap names: 甲一社区 is now c2.
+        (
+            "names swapped",
+            &[
+                (UNITS, "name = \"甲一社区\"", "name = \"swap\""),
+                (UNITS, "name = \"甲二社区\"", "name = \"甲一社区\""),
+                (UNITS, "name = \"swap\"", "name = \"甲二社区\""),
+            ],
+            &["progress/named.csv"],
+        ),
+        // The district carrying out the task gets another id: the event without a unit
+        // is now about it.
+        (
+            "id changed",
+            &[
+                (UNITS, "id = \"d2\"", "id = \"d2x\""),
+                (UNITS, "parent = \"d2\"", "parent = \"d2x\""),
+                (PLAN, "unit = \"d2\"", "unit = \"d2x\""),
+            ],
+            &["progress/events.csv"],
+        ),
+        // The task is given to every district, the one before among them: the event
+        // without a unit is now ambiguous, so the refresh is refused, as a fresh load is.
+        (
+            "task of two units",
+            &[(PLAN, "unit = \"d2x\"", "each = \"district\"")],
+            &[],
+        ),
+        (
+            "task of one unit again",
+            &[(PLAN, "each = \"district\"", "unit = \"d2x\"")],
+            &[],
+        ),
+    ];
+    for (n, (what, edits, reread)) in steps.into_iter().enumerate() {
+        for (rel, from, to) in edits {
+            edit(root, rel, from, to);
+        }
+        let fresh = root.join(format!("fresh{n}.sqlite"));
+        let fresh_load = Index::open(&fresh).unwrap().0.refresh(&ws);
+        match index.refresh(&ws) {
+            Ok(report) => {
+                fresh_load.unwrap();
+                for rel in reread {
+                    assert!(report.reread.iter().any(|r| r == rel), "{what}: {report:?}");
+                }
+                assert_eq!(held(&kept), held(&fresh), "{what}");
+            }
+            Err(e) => {
+                assert!(
+                    fresh_load.is_err(),
+                    "{what}: only a kept index refused: {e:#}"
+                );
+                let bad = e.downcast_ref::<BadInput>().expect("bad input");
+                let at: Vec<_> = bad.0.iter().map(|d| (d.path.as_str(), d.line)).collect();
+                assert_eq!(at, [("progress/events.csv", 2)], "{what}");
+            }
+        }
+    }
+    // The steps did what they say: the swapped name's figure is c2's, the event is about
+    // the district's new id, and the registry's new population counts.
+    let rows = held(&kept);
+    for row in [
+        "observation progress/named.csv 2 workers c2 2024-09-30 25 ",
+        "latest population c1 2020-11-01 11000",
+        "latest population c3 2023-12-31 21000",
+    ] {
+        assert!(rows.iter().any(|r| r == row), "{row}\n{rows:#?}");
+    }
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("event progress/events.csv 2 p t1 d2x ")),
         "{rows:#?}"
     );
 }

@@ -38,9 +38,8 @@ const OTHER_AREAS: [&str; 15] = [
     "o",
 ];
 
-/// The statements run while `read` runs on a connection to the index at `db`.
-fn statements(db: &std::path::Path, read: impl FnOnce(&Connection)) -> Vec<String> {
-    let mut conn = Connection::open(db).unwrap();
+/// The statements `conn` runs from now on, as they are run.
+fn recorded(conn: &mut Connection) -> Arc<Mutex<Vec<String>>> {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&seen);
     conn.trace_v2(
@@ -54,6 +53,13 @@ fn statements(db: &std::path::Path, read: impl FnOnce(&Connection)) -> Vec<Strin
         }),
     )
     .unwrap();
+    seen
+}
+
+/// The statements run while `read` runs on a connection to the index at `db`.
+fn statements(db: &std::path::Path, read: impl FnOnce(&Connection)) -> Vec<String> {
+    let mut conn = Connection::open(db).unwrap();
+    let seen = recorded(&mut conn);
     read(&conn);
     let out = seen.lock().unwrap().clone();
     assert!(!out.is_empty(), "no statement was recorded");
@@ -162,4 +168,34 @@ fn record_checks_its_row_through_indexes() {
         assert_eq!(checked.unwrap().is_ok(), ok, "{row}");
         check(&db, row, &sqls, &["units", "u", "instances", "i"]);
     }
+}
+
+#[test]
+fn a_change_of_definitions_reads_no_history_whole() {
+    let (dir, db) = indexed();
+    // A population and a name change: progress naming the unit is read again, and the
+    // populations' newest and oldest figures are written afresh.
+    let units = dir.path().join("policies/units.toml");
+    let text = std::fs::read_to_string(&units).unwrap();
+    let text = text
+        .replace("population = 10000", "population = 11000")
+        .replace("name = \"甲一社区\"", "name = \"甲一新社区\"");
+    std::fs::write(&units, text).unwrap();
+    let ws = Workspace::locate(Some(dir.path())).unwrap();
+    let (mut index, _) = Index::open(&db).unwrap();
+    let seen = recorded(index.conn_mut());
+    let report = index.refresh(&ws).unwrap();
+    assert_eq!(report.loaded, ["policies/units.toml"]);
+    drop(index);
+    let sqls = seen.lock().unwrap().clone();
+    assert!(
+        sqls.iter().any(|s| s.contains("INSERT INTO latest")),
+        "{sqls:#?}"
+    );
+    check(
+        &db,
+        "a change of definitions",
+        &sqls,
+        &["observations", "o", "earliest"],
+    );
 }

@@ -15,6 +15,9 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
     for f in &r.loaded {
         out += &format!("loaded   {f}\n");
     }
+    for f in &r.reread {
+        out += &format!("re-read  {f} (the definitions it refers to changed)\n");
+    }
     for f in &r.removed {
         out += &format!("removed  {f}\n");
     }

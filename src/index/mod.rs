@@ -12,6 +12,7 @@ pub mod schema;
 pub mod snapshot;
 
 use crate::diag::{BadInput, Diagnostic, Source};
+use crate::model::POPULATION;
 use crate::parse::defs::{Definitions, parse_definitions};
 use crate::parse::progress::{
     Catalog, EventRow, ObservationRow, ProgressRows, check_progress, parse_progress,
@@ -55,6 +56,8 @@ pub struct Refresh {
     pub loaded: Vec<String>,
     pub removed: Vec<String>,
     pub unchanged: usize,
+    /// Unchanged progress files read again because the definitions they refer to changed.
+    pub reread: Vec<String>,
     /// The index was made by another version of govtrack and was rebuilt.
     pub rebuilt: bool,
 }
@@ -125,6 +128,11 @@ impl Index {
 
     pub fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    /// The connection, to trace what a refresh asks of it (as the tests of plans do).
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
     }
 
     /// Opens a second connection to the index, for reading only, when called: a report
@@ -234,6 +242,12 @@ impl Index {
             report.removed.push(path.clone());
         }
 
+        // How progress rows resolved against the definitions about to be replaced.
+        let before = if defs_changed {
+            Some(Resolution::read(&tx)?)
+        } else {
+            None
+        };
         if defs_changed {
             let mut sources = Vec::new();
             for f in &defs_on_disk {
@@ -316,13 +330,10 @@ impl Index {
                         if bulk {
                             // `latest` and `earliest` are rebuilt whole after a bulk load.
                             insert_progress(&tx, id, &rows)?;
+                            count_rows(&tx, id, &rows)?;
                         } else {
                             replace_rows(&tx, id, &rows, &mut touched)?;
                         }
-                        tx.execute(
-                            "UPDATE files SET events = ?1, observations = ?2 WHERE id = ?3",
-                            params![rows.events.len() as i64, rows.observations.len() as i64, id],
-                        )?;
                     }
                     Err(mut e) => errors.append(&mut e),
                 }
@@ -331,27 +342,43 @@ impl Index {
             if bulk {
                 tx.execute_batch(schema::PROGRESS_INDEXES)?;
             }
-            if defs_changed {
-                // Unchanged progress may now point at a task or unit that is gone.
-                for rel in dangling_progress(&tx)? {
+            if let Some(before) = &before {
+                // Unchanged progress whose rows the new definitions may resolve otherwise
+                // is read again, so that the index holds what a fresh one would.
+                for (id, rel) in progress_to_reread(&tx, before)? {
                     if progress.changed.iter().any(|c| c.entry.rel == rel) {
                         continue;
                     }
                     let bytes = std::fs::read(ws.abs(&rel))
                         .with_context(|| format!("cannot read {rel}"))?;
+                    keep_hash_of(&tx, &rel, &bytes)?;
                     let checked = match source_from_bytes(&rel, bytes) {
-                        Ok(src) => check_progress(&src, &lookups)?.map(|_| ()),
+                        Ok(src) => check_progress(&src, &lookups)?,
                         Err(d) => Err(vec![d]),
                     };
-                    if let Err(mut e) = checked {
-                        errors.append(&mut e);
+                    match checked {
+                        Ok(rows) => {
+                            replace_rows(&tx, id, &rows, &mut touched)?;
+                            report.reread.push(rel);
+                        }
+                        Err(mut e) => errors.append(&mut e),
                     }
                 }
             }
         }
 
         if errors.is_empty() {
-            update_ends(&tx, &touched, defs_changed || bulk)?;
+            update_ends(
+                &tx,
+                &touched,
+                if bulk {
+                    Ends::All
+                } else if defs_changed {
+                    Ends::Populations
+                } else {
+                    Ends::Touched
+                },
+            )?;
             if !report.loaded.is_empty() || !report.removed.is_empty() {
                 new_generation(&tx)?;
             }
@@ -706,34 +733,27 @@ fn write_definitions(
     Ok(())
 }
 
-/// Brings `latest` and `earliest` up to date: key by key for what a refresh touched, or
-/// whole when the definitions (which carry the populations) changed or most keys were
-/// touched anyway.
-fn update_ends(
-    tx: &Transaction,
-    touched: &HashSet<(String, String)>,
-    everything: bool,
-) -> Result<()> {
+/// Which newest and oldest figures a refresh brings up to date, besides those of the keys
+/// it touched.
+#[derive(Clone, Copy, PartialEq)]
+enum Ends {
+    /// Only the touched keys.
+    Touched,
+    /// Every population too: the definitions, which carry them, were written afresh.
+    Populations,
+    /// All of them: a bulk load.
+    All,
+}
+
+/// Brings `latest` and `earliest` up to date: key by key for what a refresh touched, or a
+/// metric or the whole table at once when that is most of it anyway.
+fn update_ends(tx: &Transaction, touched: &HashSet<(String, String)>, ends: Ends) -> Result<()> {
     const WHOLE: usize = 20_000;
-    // Of several observations of one key on its newest (or oldest) day, the one written
-    // last: in the file whose path sorts last, on its last line. Not the one loaded last,
-    // which would make an index kept up to date differ from one built afresh.
-    if everything || touched.len() > WHOLE {
-        for (table, end) in [("latest", "max"), ("earliest", "min")] {
-            // The dates come from the index on (metric, unit, date) alone; a bare `value`
-            // beside max(date) would instead fetch the row of every observation.
-            tx.execute_batch(&format!(
-                "DELETE FROM {table};
-                 INSERT INTO {table}(metric, unit, date, value)
-                     SELECT k.metric, k.unit, k.date,
-                            (SELECT o.value FROM observations o JOIN files f ON f.id = o.file
-                             WHERE o.metric = k.metric AND o.unit = k.unit AND o.date = k.date
-                             ORDER BY f.path DESC, o.line DESC LIMIT 1)
-                     FROM (SELECT metric, unit, {end}(date) AS date FROM observations
-                           GROUP BY metric, unit) k;"
-            ))?;
-        }
-        return Ok(());
+    if ends == Ends::All || touched.len() > WHOLE {
+        return rebuild_ends(tx, None);
+    }
+    if ends == Ends::Populations {
+        rebuild_ends(tx, Some(POPULATION))?;
     }
     for (table, order) in [("latest", "DESC"), ("earliest", "ASC")] {
         let mut clear = tx.prepare_cached(&format!(
@@ -747,6 +767,9 @@ fn update_ends(
              ORDER BY o.date {order}, f.path DESC, o.line DESC LIMIT 1"
         ))?;
         for (metric, unit) in touched {
+            if ends == Ends::Populations && metric == POPULATION {
+                continue;
+            }
             clear.execute(params![metric, unit])?;
             fill.execute(params![metric, unit])?;
         }
@@ -754,31 +777,177 @@ fn update_ends(
     Ok(())
 }
 
-/// The registry and task instances as the index holds them now.
-fn catalog(tx: &Transaction) -> Result<Catalog> {
-    let registry = snapshot::registry(tx)?;
-    let mut tasks: HashMap<(String, String), Vec<String>> = HashMap::new();
-    let mut stmt = tx.prepare("SELECT policy, task, unit FROM instances ORDER BY id")?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    for row in rows {
-        let (p, t, u): (String, String, String) = row?;
-        tasks.entry((p, t)).or_default().push(u);
+/// Writes `latest` and `earliest` afresh from the observations, of one metric or all.
+fn rebuild_ends(tx: &Transaction, metric: Option<&str>) -> Result<()> {
+    let only = if metric.is_some() {
+        "WHERE metric = ?1"
+    } else {
+        ""
+    };
+    let params: &[&dyn rusqlite::ToSql] = match &metric {
+        Some(m) => &[m],
+        None => &[],
+    };
+    // Of several observations of one key on its newest (or oldest) day, the one written
+    // last: in the file whose path sorts last, on its last line. Not the one loaded last,
+    // which would make an index kept up to date differ from one built afresh.
+    for (table, end) in [("latest", "max"), ("earliest", "min")] {
+        tx.execute(&format!("DELETE FROM {table} {only}"), params)?;
+        // The dates come from the index on (metric, unit, date) alone; a bare `value`
+        // beside max(date) would instead fetch the row of every observation.
+        tx.execute(
+            &format!(
+                "INSERT INTO {table}(metric, unit, date, value)
+                 SELECT k.metric, k.unit, k.date,
+                        (SELECT o.value FROM observations o JOIN files f ON f.id = o.file
+                         WHERE o.metric = k.metric AND o.unit = k.unit AND o.date = k.date
+                         ORDER BY f.path DESC, o.line DESC LIMIT 1)
+                 FROM (SELECT metric, unit, {end}(date) AS date FROM observations {only}
+                       GROUP BY metric, unit) k"
+            ),
+            params,
+        )?;
     }
-    Ok(Catalog { registry, tasks })
+    Ok(())
 }
 
-/// Progress files with a row that refers to something no longer defined.
-fn dangling_progress(tx: &Transaction) -> Result<Vec<String>> {
+/// How progress rows were resolved against the definitions a refresh replaces: a unit
+/// named by its name, and an event that leaves out the unit of a task with one.
+struct Resolution {
+    /// Each unit's name, by id.
+    names: HashMap<String, String>,
+    /// The ids of the units of each name.
+    named: HashMap<String, Vec<String>>,
+    /// The units carrying out each task, in order.
+    task_units: HashMap<(String, String), Vec<String>>,
+}
+
+impl Resolution {
+    fn read(conn: &Connection) -> Result<Resolution> {
+        let mut names = HashMap::new();
+        let mut named: HashMap<String, Vec<String>> = HashMap::new();
+        let mut stmt = conn.prepare("SELECT id, name FROM units")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (id, name): (String, String) = (r.get(0)?, r.get(1)?);
+            named.entry(name.clone()).or_default().push(id.clone());
+            names.insert(id, name);
+        }
+        Ok(Resolution {
+            names,
+            named,
+            task_units: task_units(conn)?,
+        })
+    }
+
+    /// The unit a reference means, as [`Lookups`] resolves it: the unit of that id, else
+    /// the only unit of that name.
+    fn unit(&self, reference: &str) -> Option<&str> {
+        if let Some((id, _)) = self.names.get_key_value(reference) {
+            return Some(id);
+        }
+        match self.named.get(reference).map(Vec::as_slice) {
+            Some([only]) => Some(only),
+            _ => None,
+        }
+    }
+}
+
+/// The units carrying out each task, in the order of their instances.
+fn task_units(conn: &Connection) -> Result<HashMap<(String, String), Vec<String>>> {
+    let mut tasks: HashMap<(String, String), Vec<String>> = HashMap::new();
+    let mut stmt = conn.prepare("SELECT policy, task, unit FROM instances ORDER BY id")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        tasks
+            .entry((r.get(0)?, r.get(1)?))
+            .or_default()
+            .push(r.get(2)?);
+    }
+    Ok(tasks)
+}
+
+/// The unchanged progress files whose rows the new definitions may resolve otherwise:
+/// - rows on a unit, metric or task that is gone;
+/// - rows on a unit whose name now means another unit, or none;
+/// - events of a task whose units changed (an event may leave out the unit of a task
+///   carried out by one).
+///
+/// The figures are found through `latest`, which holds every (metric, unit) key of the
+/// files left unchanged, rather than by reading millions of observations.
+fn progress_to_reread(tx: &Transaction, before: &Resolution) -> Result<Vec<(i64, String)>> {
+    let now = Resolution::read(tx)?;
+    // Units still defined that a row could have named by the name they had, which now
+    // means another unit or none.
+    let moved: HashSet<&str> = before
+        .names
+        .iter()
+        .filter(|&(id, name)| {
+            now.names.contains_key(id)
+                && before.unit(name) == Some(id)
+                && now.unit(name) != Some(id)
+        })
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let tasks: HashSet<&(String, String)> = before
+        .task_units
+        .iter()
+        .filter(|&(task, units)| now.task_units.get(task) != Some(units))
+        .map(|(task, _)| task)
+        .collect();
+
+    let mut files: HashSet<i64> = HashSet::new();
+    let mut stmt = tx.prepare("SELECT file, policy, task, unit, instance IS NULL FROM events")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let key = (r.get::<_, String>(1)?, r.get::<_, String>(2)?);
+        let unit = r.get_ref(3)?.as_str()?;
+        if r.get(4)? || tasks.contains(&key) || moved.contains(unit) {
+            files.insert(r.get(0)?);
+        }
+    }
     let mut stmt = tx.prepare(
-        "SELECT path FROM files WHERE kind = 'progress' AND id IN (
-             SELECT file FROM events WHERE instance IS NULL
-             UNION
-             SELECT file FROM observations o
-             WHERE o.metric NOT IN (SELECT id FROM metrics)
-                OR o.unit NOT IN (SELECT id FROM units))",
+        // CROSS JOIN keeps the keys first: the other way round reads every observation.
+        "SELECT DISTINCT o.file FROM latest k CROSS JOIN observations o
+             ON o.metric = k.metric AND o.unit = k.unit
+         WHERE k.metric NOT IN (SELECT id FROM metrics) OR k.unit NOT IN (SELECT id FROM units)",
     )?;
-    let rows = stmt.query_map([], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    for file in stmt.query_map([], |r| r.get(0))? {
+        files.insert(file?);
+    }
+    let metrics: Vec<String> = tx
+        .prepare("SELECT id FROM metrics")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut of_key =
+        tx.prepare("SELECT DISTINCT file FROM observations WHERE metric = ?1 AND unit = ?2")?;
+    for unit in &moved {
+        for metric in &metrics {
+            for file in of_key.query_map(params![metric, unit], |r| r.get(0))? {
+                files.insert(file?);
+            }
+        }
+    }
+    let mut path = tx.prepare("SELECT path FROM files WHERE id = ?1 AND kind = ?2")?;
+    let mut out: Vec<(i64, String)> = Vec::new();
+    for id in files {
+        if let Some(p) = path
+            .query_row(params![id, PROGRESS], |r| r.get(0))
+            .optional()?
+        {
+            out.push((id, p));
+        }
+    }
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(out)
+}
+
+/// The registry and task instances as the index holds them now.
+fn catalog(tx: &Transaction) -> Result<Catalog> {
+    Ok(Catalog {
+        registry: snapshot::registry(tx)?,
+        tasks: task_units(tx)?,
+    })
 }
 
 fn insert_progress(tx: &Transaction, file: i64, rows: &ProgressRows) -> Result<()> {
@@ -842,6 +1011,7 @@ fn replace_rows(
     rows: &ProgressRows,
     touched: &mut HashSet<(String, String)>,
 ) -> Result<()> {
+    count_rows(tx, file, rows)?;
     let mut held: HashMap<[String; 7], Held> = HashMap::new();
     let mut stmt = tx.prepare_cached(
         "SELECT rowid, line, policy, task, unit, date, status, note, evidence FROM events
@@ -917,6 +1087,17 @@ fn replace_rows(
         }
         touched.insert((metric, unit));
     }
+    Ok(())
+}
+
+/// Keeps the number of rows `file` gave, for summaries.
+fn count_rows(tx: &Transaction, file: i64, rows: &ProgressRows) -> Result<()> {
+    tx.prepare_cached("UPDATE files SET events = ?1, observations = ?2 WHERE id = ?3")?
+        .execute(params![
+            rows.events.len() as i64,
+            rows.observations.len() as i64,
+            file
+        ])?;
     Ok(())
 }
 
