@@ -8,8 +8,7 @@ use anyhow::Result;
 use std::process::ExitCode;
 
 pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
-    let ctx = Ctx::open(cli)?;
-    let (s, f) = ctx.scoped(args, Need::TARGETS)?;
+    let (ctx, s, f) = Ctx::open_scoped(cli, args, Need::TARGETS)?;
     let rows = gap_rows(&s, &f, ctx.ws.stale_after_months, ctx.lang);
     emit(&rows, args, ctx.lang, ctx.lang.pick("Gaps", "目标差距"))?;
     leave((s, rows));

@@ -11,6 +11,7 @@ pub mod status;
 pub mod verify;
 
 use crate::cli::{Cli, Command, ReportArgs};
+use crate::halves;
 use crate::i18n::Lang;
 use crate::index::snapshot::{self, Need, Snapshot};
 use crate::index::{Index, Refresh};
@@ -22,6 +23,8 @@ use chrono::NaiveDate;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 /// An open workspace with its index brought up to date.
 pub struct Ctx {
@@ -54,23 +57,81 @@ impl Ctx {
         Ok(out)
     }
 
+    /// Opens the workspace for a report and reads what it judges, as [`Ctx::open`] and
+    /// [`Ctx::scoped`] do one after the other. Here the reading starts at once, on
+    /// connections of its own, beside the refresh, which at a province's scale spends some
+    /// 20 ms checking 4,000 files for changes. It is kept when the refresh leaves the index
+    /// as the reading saw it (the same generation); otherwise it is stopped and made again.
+    pub fn open_scoped(
+        cli: &Cli,
+        args: &ReportArgs,
+        need: Need,
+    ) -> Result<(Ctx, Snapshot, Filter)> {
+        let ws = Workspace::locate(cli.workspace.as_deref())?;
+        let (mut index, rebuilt) = Index::open(&ws.db_path(cli.db.as_deref()))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let first = index.reader_stopped_by(Some(Arc::clone(&stop)));
+        let second = index.reader_stopped_by(Some(Arc::clone(&stop)));
+        let seen: OnceLock<Option<String>> = OnceLock::new();
+        let (refresh, early) = std::thread::scope(|threads| {
+            let early = halves::start(threads, || -> Option<(Snapshot, Filter)> {
+                let conn = first().ok()??;
+                let tx = conn.unchecked_transaction().ok()?;
+                seen.set(snapshot::generation(&tx).ok()?).ok()?;
+                scoped_on(&tx, second, args, need).ok()
+            });
+            let refresh = index.refresh_with(&ws, &mut progress_bar());
+            let now = refresh
+                .as_ref()
+                .ok()
+                .and_then(|_| snapshot::generation(index.conn()).ok());
+            let keep = now.is_some() && seen.get() == now.as_ref();
+            if !keep {
+                stop.store(true, Ordering::Relaxed);
+            }
+            let early = early.and_then(halves::finish).filter(|_| keep);
+            (refresh, early)
+        });
+        let mut refresh = refresh?;
+        refresh.rebuilt = rebuilt;
+        let ctx = Ctx {
+            ws,
+            lang: Lang::resolve(cli.lang),
+            index,
+            refresh,
+        };
+        let (s, f) = match early {
+            Some(read) => read,
+            None => ctx.scoped(args, need)?,
+        };
+        Ok((ctx, s, f))
+    }
+
     /// What a report with these arguments judges, and its filter: only the policy and the
     /// district asked for are read, and for a district only the units it names.
     pub fn scoped(&self, args: &ReportArgs, need: Need) -> Result<(Snapshot, Filter)> {
-        self.read(|conn| {
-            let as_of = args.as_of.unwrap_or_else(today);
-            let district = args
-                .district
-                .as_deref()
-                .map(|d| unit_id(conn, d))
-                .transpose()?;
-            let mut s = snapshot::open_for(conn, as_of, need, district.as_deref())
-                .context("cannot read the index")?;
-            let f = filter(conn, &s, args, district)?;
-            s.read_beside(conn, self.index.reader(), need, &f)?;
-            Ok((s, f))
-        })
+        self.read(|conn| scoped_on(conn, self.index.reader(), args, need))
     }
+}
+
+/// What [`Ctx::scoped`] reads, on `conn` and a second connection from `beside`.
+fn scoped_on(
+    conn: &rusqlite::Connection,
+    beside: impl FnOnce() -> Result<Option<rusqlite::Connection>> + Send,
+    args: &ReportArgs,
+    need: Need,
+) -> Result<(Snapshot, Filter)> {
+    let as_of = args.as_of.unwrap_or_else(today);
+    let district = args
+        .district
+        .as_deref()
+        .map(|d| unit_id(conn, d))
+        .transpose()?;
+    let mut s = snapshot::open_for(conn, as_of, need, district.as_deref())
+        .context("cannot read the index")?;
+    let f = filter(conn, &s, args, district)?;
+    s.read_beside(conn, beside, need, &f)?;
+    Ok((s, f))
 }
 
 /// A progress bar for a long load, drawn only on a terminal (never under cron) and only

@@ -10,8 +10,7 @@ use anyhow::Result;
 use std::process::ExitCode;
 
 pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
-    let ctx = Ctx::open(cli)?;
-    let (s, f) = ctx.scoped(args, Need::OVERDUE)?;
+    let (ctx, s, f) = Ctx::open_scoped(cli, args, Need::OVERDUE)?;
     let rows = overdue_rows(&s, &f, ctx.ws.due_soon_days);
     if rows.is_empty() && args.format == Format::Table {
         print(&match ctx.lang {

@@ -21,14 +21,13 @@ struct UnitStatus<'a> {
 }
 
 pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
-    let ctx = Ctx::open(cli)?;
     // One unit's rows show trends; the summary of every unit does not.
     let need = if args.district.is_some() {
         Need::ALL
     } else {
         Need::SUMMARY
     };
-    let (s, f) = ctx.scoped(args, need)?;
+    let (ctx, s, f) = Ctx::open_scoped(cli, args, need)?;
     let Some(unit_id) = &f.district else {
         emit(
             &summaries(&s, &f, ctx.ws.due_soon_days),

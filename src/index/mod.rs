@@ -23,6 +23,8 @@ use lookup::Lookups;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// How long a command waits for another that holds the index.
@@ -139,6 +141,15 @@ impl Index {
     /// reads two parts of it at once (see [`snapshot::Snapshot::read_beside`]). `None` for
     /// an index in memory.
     pub fn reader(&self) -> impl FnOnce() -> Result<Option<Connection>> + Send + use<> {
+        self.reader_stopped_by(None)
+    }
+
+    /// Like [`Index::reader`], for a connection on which every statement fails once `stop`
+    /// is set: a reading found to be in vain ends at once instead of running its course.
+    pub fn reader_stopped_by(
+        &self,
+        stop: Option<Arc<AtomicBool>>,
+    ) -> impl FnOnce() -> Result<Option<Connection>> + Send + use<> {
         let path = self
             .conn
             .path()
@@ -146,12 +157,15 @@ impl Index {
             .map(str::to_owned);
         move || {
             let Some(path) = path else { return Ok(None) };
-            let conn = Connection::open_with_flags(
+            let mut conn = Connection::open_with_flags(
                 path,
                 rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
                     | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )?;
             conn.busy_timeout(WAIT)?;
+            if let Some(stop) = stop {
+                conn.progress_handler(1000, Some(move || stop.load(Ordering::Relaxed)))?;
+            }
             Ok(Some(conn))
         }
     }
@@ -1149,7 +1163,33 @@ pub fn catalog_of(index: &mut Index) -> Result<Catalog> {
 
 #[cfg(test)]
 mod tests {
-    use super::{SLACK_NS, settled};
+    use super::{Index, SLACK_NS, settled};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    #[test]
+    fn a_reader_stopped_fails_its_statements_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let (index, _) = Index::open(&dir.path().join("index.sqlite")).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let conn = index.reader_stopped_by(Some(Arc::clone(&stop)))()
+            .unwrap()
+            .unwrap();
+        // Long enough to reach the handler many times over.
+        let count =
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
+                     SELECT count(*) FROM n";
+        let rows: i64 = conn.query_row(count, [], |r| r.get(0)).unwrap();
+        assert_eq!(rows, 100_000);
+        stop.store(true, Ordering::Relaxed);
+        let err = conn
+            .query_row(count, [], |r| r.get::<_, i64>(0))
+            .unwrap_err();
+        assert_eq!(
+            err.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::OperationInterrupted)
+        );
+    }
 
     #[test]
     fn a_time_is_trusted_only_once_well_past_when_the_files_were_listed() {
