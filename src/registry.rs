@@ -122,6 +122,14 @@ impl Registry {
     /// Every unit below `id`, depth first, not including `id` itself. Each unit is visited
     /// once, so a cycle in a broken registry (reported by validation) cannot loop.
     pub fn descendants(&self, id: &str) -> Vec<&Unit> {
+        self.places_below(id)
+            .into_iter()
+            .map(|i| &self.units[i])
+            .collect()
+    }
+
+    /// The places of the units below `id`, depth first.
+    fn places_below(&self, id: &str) -> Vec<usize> {
         let mut out = Vec::new();
         let Some(&root) = self.by_id.get(id) else {
             return out;
@@ -133,7 +141,7 @@ impl Registry {
             if std::mem::replace(&mut seen[i], true) {
                 continue;
             }
-            out.push(&self.units[i]);
+            out.push(i);
             stack.extend(self.children[i].iter().rev());
         }
         out
@@ -170,12 +178,31 @@ impl Registry {
         match scope {
             Scope::Unit(id) => self.unit(id).into_iter().collect(),
             Scope::Each { levels, kind } => self
-                .descendants(jurisdiction)
+                .each_below(jurisdiction, levels, kind.as_deref())
                 .into_iter()
-                .filter(|u| levels.contains(&u.level))
-                .filter(|u| kind.as_ref().is_none_or(|k| u.kind.as_ref() == Some(k)))
+                .map(|i| &self.units[i])
                 .collect(),
         }
+    }
+
+    /// The places, in registry order, of the units of `levels` (and of `kind`, when given)
+    /// below `jurisdiction`: what "each" level of a scope means.
+    pub fn each_below(
+        &self,
+        jurisdiction: &str,
+        levels: &[Level],
+        kind: Option<&str>,
+    ) -> Vec<usize> {
+        let mut places: Vec<usize> = self
+            .places_below(jurisdiction)
+            .into_iter()
+            .filter(|&i| {
+                let u = &self.units[i];
+                levels.contains(&u.level) && kind.is_none_or(|k| u.kind.as_deref() == Some(k))
+            })
+            .collect();
+        places.sort_unstable();
+        places
     }
 
     /// The levels that occur anywhere in the registry, for error messages.

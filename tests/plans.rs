@@ -19,15 +19,13 @@ use std::sync::{Arc, Mutex};
 const HISTORY: [&str; 5] = ["observations", "o", "latest", "l", "earliest"];
 
 /// What a report of one district reads only in part: the history, and the task instances,
-/// events, due dates, target units and units of the rest of the province.
-const OTHER_AREAS: [&str; 15] = [
+/// events, due dates and units of the rest of the province.
+const OTHER_AREAS: [&str; 13] = [
     "earliest",
     "observations",
     "latest",
     "events",
     "e",
-    "target_units",
-    "tu",
     "dues",
     "d",
     "x",

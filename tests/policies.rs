@@ -3,7 +3,10 @@
 //! the document itself (see docs/seeds.md), so a manifest that drifts from its text fails here.
 
 use assert_cmd::Command;
-use rusqlite::{Connection, OptionalExtension, params};
+use chrono::NaiveDate;
+use govtrack::index::snapshot::{self, Need};
+use govtrack::model::Bounds;
+use rusqlite::{Connection, OptionalExtension};
 use std::path::Path;
 use tempfile::TempDir;
 
@@ -120,11 +123,19 @@ impl Index {
             .unwrap_or_else(|| panic!("no target {policy}/{id}"))
     }
 
-    fn target_units(&self, policy: &str, id: &str) -> i64 {
-        self.count(
-            "SELECT count(*) FROM target_units WHERE policy = ?1 AND target = ?2",
-            [policy, id],
-        )
+    /// The units a target applies to, as reports read them: each unit's kind and bounds.
+    fn target_units(&self, policy: &str, id: &str) -> Vec<(Option<String>, Bounds)> {
+        let as_of = NaiveDate::from_ymd_opt(2024, 6, 30).unwrap();
+        let s = snapshot::load(&self.conn, as_of, Need::TARGETS).unwrap();
+        let t = s
+            .targets
+            .iter()
+            .find(|t| t.policy == policy && t.id == id)
+            .unwrap_or_else(|| panic!("no target {policy}/{id}"));
+        t.units
+            .iter()
+            .map(|(u, b)| (s.registry.unit(u).unwrap().kind.clone(), *b))
+            .collect()
     }
 
     fn issued(&self, policy: &str) -> String {
@@ -245,22 +256,23 @@ fn seed_001_dongguan_deadlines_owners_and_targets() {
     let orgs = ix.target(DG_2016, "orgs-per-community");
     assert_eq!(orgs.deadline, day("2018-12-31"));
     assert_eq!(orgs.task.as_deref(), Some("t09"));
+    let units = ix.target_units(DG_2016, "orgs-per-community");
     for (kind, min) in [("rural", 5.0), ("urban", 10.0)] {
-        let wrong = ix.count(
-            "SELECT count(*) FROM target_units tu JOIN units u ON u.id = tu.unit
-             WHERE tu.policy = ?1 AND tu.target = 'orgs-per-community' AND u.kind = ?2
-               AND (tu.min IS NOT ?3 OR tu.max IS NOT NULL)",
-            params![DG_2016, kind, min],
-        );
-        assert_eq!(wrong, 0, "{kind} communities need at least {min}");
-        let n = ix.count(
-            "SELECT count(*) FROM target_units tu JOIN units u ON u.id = tu.unit
-             WHERE tu.policy = ?1 AND tu.target = 'orgs-per-community' AND u.kind = ?2",
-            params![DG_2016, kind],
-        );
-        assert!(n > 0, "no {kind} community in the target");
+        let of_kind: Vec<Bounds> = units
+            .iter()
+            .filter(|(k, _)| k.as_deref() == Some(kind))
+            .map(|(_, b)| *b)
+            .collect();
+        assert!(!of_kind.is_empty(), "no {kind} community in the target");
+        for b in of_kind {
+            let want = Bounds {
+                min: Some(min),
+                max: None,
+            };
+            assert_eq!(b, want, "{kind} communities need at least {min}");
+        }
     }
-    assert_eq!(ix.target_units(DG_2016, "orgs-per-community"), 6);
+    assert_eq!(units.len(), 6);
 }
 
 #[test]
@@ -301,7 +313,7 @@ fn seed_003_guangdong_measures_fan_out_to_the_21_cities() {
     assert_eq!(total.measure, "total");
     assert_eq!(total.min, Some(150000.0));
     assert_eq!(total.deadline, day("2025-12-31"));
-    assert_eq!(ix.target_units(GD_2020, "sw-talent-total"), 21);
+    assert_eq!(ix.target_units(GD_2020, "sw-talent-total").len(), 21);
     let posts = ix.target(GD_2020, "sw-post-coverage");
     assert_eq!(
         posts.per_metric.as_deref(),
@@ -330,13 +342,13 @@ fn seed_004_xiamen_reply_letter_commitments() {
     let smart = ix.target(XM_2015, "smart-communities");
     assert_eq!((smart.min, smart.max), (Some(3.0), Some(5.0)));
     assert_eq!(
-        ix.target_units(XM_2015, "smart-communities"),
+        ix.target_units(XM_2015, "smart-communities").len(),
         38,
         "every street and town of 2015"
     );
     let towns = ix.target(XM_2015, "evaluation-pilots");
     assert_eq!((towns.min, towns.max), (Some(1.0), Some(2.0)));
-    assert_eq!(ix.target_units(XM_2015, "evaluation-pilots"), 6);
+    assert_eq!(ix.target_units(XM_2015, "evaluation-pilots").len(), 6);
     assert_eq!(ix.target(XM_2015, "incubation-parks").min, Some(1.0));
     let rural = ix.target(XM_2015, "rural-stations");
     assert_eq!(rural.min, Some(80.0)); // 80多 → at least 80

@@ -227,3 +227,80 @@ fn a_refresh_that_changes_the_index_marks_a_new_generation_and_one_that_does_not
     let second = snapshot::generation(index.conn()).unwrap();
     assert!(second.is_some() && second != first);
 }
+
+#[test]
+fn a_target_applies_to_the_units_its_rule_names_in_every_scope() {
+    let dir = common::workspace("tree");
+    let plan = dir.path().join("policies/plan.toml");
+    let mut text = std::fs::read_to_string(&plan).unwrap();
+    // Rural communities only, with a bound of their own; and one named community. A task
+    // led by 二区 puts it in the registry a report of 一区 reads, beside 一区.
+    text += r#"
+[[tasks]]
+id = "t2"
+title = "二区试点"
+unit = "d2"
+lead = ["d2"]
+deadline = "2025"
+
+[[targets]]
+id = "rural-orgs"
+title = "农村社区社会组织"
+metric = "orgs"
+each = "community"
+unit_kind = "rural"
+min = 5
+deadline = "2025"
+
+[targets.thresholds]
+rural = { min = 4 }
+
+[[targets]]
+id = "one"
+title = "乙一社区社会组织"
+metric = "orgs"
+unit = "c3"
+min = 5
+deadline = "2025"
+"#;
+    std::fs::write(&plan, text).unwrap();
+    let index = index(dir.path());
+    let as_of = NaiveDate::from_ymd_opt(2024, 6, 30).unwrap();
+    let units = |district: Option<&str>, target: &str| {
+        let f = Filter {
+            district: district.map(Into::into),
+            ..Filter::default()
+        };
+        let s = scoped(&index, as_of, Need::TARGETS, &f);
+        let t = s.targets.iter().find(|t| t.id == target).unwrap();
+        t.units
+            .iter()
+            .map(|(u, b)| (u.clone(), b.min))
+            .collect::<Vec<_>>()
+    };
+    let rural = |ids: &[&str]| -> Vec<(String, Option<f64>)> {
+        ids.iter().map(|u| (u.to_string(), Some(4.0))).collect()
+    };
+    assert_eq!(units(None, "rural-orgs"), rural(&["c2", "c4"]));
+    assert_eq!(units(Some("d1"), "rural-orgs"), rural(&["c2"]));
+    assert_eq!(units(Some("d2"), "rural-orgs"), rural(&["c4"]));
+    assert_eq!(units(None, "one"), [("c3".to_string(), Some(5.0))]);
+    assert_eq!(units(Some("d1"), "one"), [("c3".to_string(), Some(5.0))]);
+    assert_eq!(units(Some("d2"), "one"), []);
+    let band = |district| units(district, "band");
+    assert_eq!(
+        band(None),
+        [
+            ("d1".to_string(), Some(18.0)),
+            ("d2".to_string(), Some(18.0))
+        ]
+    );
+    assert_eq!(band(Some("d1")), [("d1".to_string(), Some(18.0))]);
+    // Every community of the tree, in the registry's order, each with its kind's bound.
+    let orgs: Vec<(String, Option<f64>)> = units(None, "orgs");
+    assert_eq!(
+        orgs,
+        [("c1", 10.0), ("c2", 5.0), ("c3", 10.0), ("c4", 5.0)]
+            .map(|(u, min)| (u.to_string(), Some(min)))
+    );
+}

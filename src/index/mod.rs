@@ -12,7 +12,7 @@ pub mod schema;
 pub mod snapshot;
 
 use crate::diag::{BadInput, Diagnostic, Source};
-use crate::model::POPULATION;
+use crate::model::{POPULATION, Scope};
 use crate::parse::defs::{Definitions, parse_definitions};
 use crate::parse::progress::{
     Catalog, EventRow, ObservationRow, ProgressRows, check_progress, parse_progress,
@@ -709,13 +709,31 @@ fn write_definitions(
         }
         let mut target = tx.prepare_cached(
             "INSERT INTO targets(policy, id, ord, task, title, metric, per_metric, scale, measure,
-                 growth, deadline, min, max, baseline_value, baseline_date)
-             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+                 growth, deadline, min, max, baseline_value, baseline_date, levels, kind, units,
+                 unit)
+             VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)",
         )?;
-        let mut tunit = tx.prepare_cached(
-            "INSERT INTO target_units(policy, target, unit, min, max) VALUES (?1,?2,?3,?4,?5)",
+        let mut threshold = tx.prepare_cached(
+            "INSERT INTO target_thresholds(policy, target, kind, min, max) VALUES (?1,?2,?3,?4,?5)",
         )?;
         for (ti, t) in p.targets.iter().enumerate() {
+            let (levels, kind) = match &t.scope {
+                Scope::Unit(_) => (None, None),
+                Scope::Each { levels, kind } => (
+                    Some(
+                        levels
+                            .iter()
+                            .map(|l| l.as_str())
+                            .collect::<Vec<_>>()
+                            .join(","),
+                    ),
+                    kind.as_deref(),
+                ),
+            };
+            let only = match t.units.as_slice() {
+                [only] => Some(only),
+                _ => None,
+            };
             target.execute(params![
                 p.id,
                 t.id,
@@ -731,16 +749,14 @@ fn write_definitions(
                 t.bounds.min,
                 t.bounds.max,
                 t.baseline.map(|b| b.value),
-                t.baseline.map(|b| b.date.to_string())
+                t.baseline.map(|b| b.date.to_string()),
+                levels,
+                kind,
+                t.units.len() as i64,
+                only
             ])?;
-            for u in in_order(&t.units) {
-                let kind = registry.unit(&u).and_then(|x| x.kind.clone());
-                let bounds = t
-                    .thresholds
-                    .iter()
-                    .find(|(k, _)| Some(k) == kind.as_ref())
-                    .map_or(t.bounds, |(_, b)| *b);
-                tunit.execute(params![p.id, t.id, u, bounds.min, bounds.max])?;
+            for (kind, bounds) in &t.thresholds {
+                threshold.execute(params![p.id, t.id, kind, bounds.min, bounds.max])?;
             }
         }
     }

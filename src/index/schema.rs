@@ -1,7 +1,7 @@
 //! The index's tables. The index is derived from the workspace files and can be rebuilt
 //! at any time, so a change of schema simply bumps `VERSION` and rebuilds.
 
-pub const VERSION: i64 = 10;
+pub const VERSION: i64 = 11;
 
 /// The indexes of the progress tables, dropped and rebuilt around a bulk load. The date
 /// index serves "the figures as they stood on a date" early in the history (trend starts).
@@ -81,19 +81,23 @@ CREATE INDEX instances_unit ON instances(unit);
 CREATE TABLE dues(
     instance INTEGER NOT NULL, due TEXT NOT NULL, PRIMARY KEY(instance, due)
 ) WITHOUT ROWID;
+-- The units a target applies to are kept as the policy states them, not unit by unit (a
+-- province's "every community" is 26,000 units): each unit of `levels` (comma-separated)
+-- under the policy's jurisdiction, of `kind` when given; or, without levels, the one unit
+-- `unit`. `units` counts them, and `unit` names the only one when there is one.
 CREATE TABLE targets(
     policy TEXT NOT NULL, id TEXT NOT NULL, ord INTEGER NOT NULL, task TEXT,
     title TEXT NOT NULL, metric TEXT NOT NULL, per_metric TEXT, scale REAL,
     measure TEXT NOT NULL, growth TEXT NOT NULL, deadline TEXT, min REAL, max REAL,
-    baseline_value REAL, baseline_date TEXT, PRIMARY KEY(policy, id)
+    baseline_value REAL, baseline_date TEXT,
+    levels TEXT, kind TEXT, units INTEGER NOT NULL, unit TEXT,
+    PRIMARY KEY(policy, id)
 );
--- The units a target applies to, with the bounds for that unit's kind already chosen.
--- Written in the registry's order, which a read by target keeps.
-CREATE TABLE target_units(
-    policy TEXT NOT NULL, target TEXT NOT NULL, unit TEXT NOT NULL, min REAL, max REAL
+-- Bounds that replace a target's own for its units of one kind.
+CREATE TABLE target_thresholds(
+    policy TEXT NOT NULL, target TEXT NOT NULL, kind TEXT NOT NULL, min REAL, max REAL,
+    PRIMARY KEY(policy, target, kind)
 );
-CREATE INDEX target_units_target ON target_units(policy, target);
-CREATE INDEX target_units_unit ON target_units(unit);
 -- `instance` is the id of the instance the event is about, found when the event is loaded
 -- and again whenever the definitions (and so the ids) change; NULL while it refers to
 -- nothing defined.
@@ -133,5 +137,5 @@ pub const DEFINITION_TABLES: [&str; 11] = [
     "instances",
     "dues",
     "targets",
-    "target_units",
+    "target_thresholds",
 ];

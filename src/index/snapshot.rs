@@ -817,102 +817,93 @@ fn read_targets(
     let mut stmt = conn.prepare(
         "SELECT t.policy, t.id, t.title, t.metric, t.per_metric, t.scale, t.measure,
                     t.deadline, t.min, t.max, t.growth, t.baseline_value, t.baseline_date,
-                    p.jurisdiction
+                    p.jurisdiction, t.levels, t.kind, t.units, t.unit
              FROM targets t JOIN policies p ON p.id = t.policy
              WHERE ?1 IS NULL OR t.policy = ?1 ORDER BY p.ord, t.ord",
     )?;
     let mut rows = stmt.query([&f.policy])?;
-    // Units of one target, in registry order (the order they were written in).
-    let mut all_units = conn.prepare(
-        "SELECT unit, min, max FROM target_units WHERE policy = ?1 AND target = ?2 LIMIT ?3",
-    )?;
-    let unit_row = |r: &rusqlite::Row| -> rusqlite::Result<(String, Bounds)> {
-        Ok((
-            r.get(0)?,
-            Bounds {
-                min: r.get(1)?,
-                max: r.get(2)?,
-            },
-        ))
-    };
+    let mut thresholds: HashMap<(String, String), Vec<(String, Bounds)>> = HashMap::new();
+    let mut stmt = conn.prepare("SELECT policy, target, kind, min, max FROM target_thresholds")?;
+    let mut found = stmt.query([])?;
+    while let Some(r) = found.next()? {
+        let bounds = Bounds {
+            min: r.get(3)?,
+            max: r.get(4)?,
+        };
+        thresholds
+            .entry((r.get(0)?, r.get(1)?))
+            .or_default()
+            .push((r.get(2)?, bounds));
+    }
+    // The units of one rule, found once for all the targets that share it: a province's
+    // policies set several targets for every community.
+    let mut each_below: HashMap<(String, String, Option<String>), Vec<usize>> = HashMap::new();
     // The units below which figures are read: for a district's report its own subtree
     // and that of any total or coverage target within it.
     let mut roots: Vec<String> = f.district.iter().cloned().collect();
-    // The units of every target within the scope, in one pass over the table in the
-    // order they were written (each target's in registry order): for the province the
-    // whole table, for a district the rows of its subtree's units, found by unit.
-    // A district's total and coverage targets are read whole below, when in view.
-    let mut units_of: HashMap<(String, String), Vec<(String, Bounds)>> = HashMap::new();
-    {
-        let within = scope.cond("policy", "unit");
-        let mut stmt = conn.prepare(&format!(
-            "{} SELECT policy, target, unit, min, max FROM target_units WHERE 1 {within}
-                 ORDER BY rowid",
-            scope.with()
-        ))?;
-        let mut rows = stmt.query(scope.params(&within).as_slice())?;
-        let mut last: Option<(String, String)> = None;
-        let mut units = Vec::new();
-        while let Some(r) = rows.next()? {
-            let (policy, target) = (r.get_ref(0)?.as_str()?, r.get_ref(1)?.as_str()?);
-            if last
-                .as_ref()
-                .is_none_or(|(p, t)| p != policy || t != target)
-            {
-                if let Some(key) = last.take() {
-                    units_of.entry(key).or_default().append(&mut units);
-                }
-                last = Some((policy.to_owned(), target.to_owned()));
-            }
-            units.push((
-                r.get(2)?,
-                Bounds {
-                    min: r.get(3)?,
-                    max: r.get(4)?,
-                },
-            ));
-        }
-        if let Some(key) = last {
-            units_of.entry(key).or_default().append(&mut units);
-        }
-    }
     while let Some(r) = rows.next()? {
         let policy: String = r.get(0)?;
         let id: String = r.get(1)?;
         let measure = Measure::parse(r.get_ref(6)?.as_str()?).unwrap_or(Measure::Each);
-        let mut all = |limit: i64| -> rusqlite::Result<Vec<(String, Bounds)>> {
-            all_units
-                .query_map(rusqlite::params![policy, id, limit], unit_row)?
-                .collect()
+        let jurisdiction: String = r.get(13)?;
+        let levels: Option<String> = r.get(14)?;
+        let kind: Option<String> = r.get(15)?;
+        let count: i64 = r.get(16)?;
+        let only: Option<String> = r.get(17)?;
+        let own = Bounds {
+            min: r.get(8)?,
+            max: r.get(9)?,
         };
-        let units = match (&f.district, measure) {
-            (None, _) | (Some(_), Measure::Each) => units_of
-                .remove(&(policy.clone(), id.clone()))
-                .unwrap_or_default(),
+        let by_kind = thresholds
+            .get(&(policy.clone(), id.clone()))
+            .map_or(&[][..], Vec::as_slice);
+        let bounds_of = |u: &Unit| {
+            by_kind
+                .iter()
+                .find(|(k, _)| u.kind.as_ref() == Some(k))
+                .map_or(own, |(_, b)| *b)
+        };
+        // Every unit the target applies to that this registry holds, in registry order: for
+        // a district's report, the district's own and those above it.
+        let places: Vec<usize> = match levels {
+            None => only.iter().filter_map(|u| registry.place(u)).collect(),
+            Some(levels) => {
+                let key = (jurisdiction.clone(), levels, kind);
+                each_below
+                    .entry(key)
+                    .or_insert_with_key(|(j, levels, kind)| {
+                        let levels: Vec<Level> =
+                            levels.split(',').filter_map(Level::parse).collect();
+                        registry.each_below(j, &levels, kind.as_deref())
+                    })
+                    .clone()
+            }
+        };
+        let unit_at = |i: usize| {
+            let u = &registry.units()[i];
+            (u.id.clone(), bounds_of(u))
+        };
+        let units: Vec<(String, Bounds)> = match (&f.district, measure) {
+            (None, _) => places.into_iter().map(unit_at).collect(),
+            (Some(district), Measure::Each) => places
+                .into_iter()
+                .filter(|&i| registry.is_within(&registry.units()[i].id, district))
+                .map(unit_at)
+                .collect(),
             // A total or a coverage is judged for its whole scope: in view only when
-            // that scope lies within the district. Its units are read only then.
+            // that scope lies within the district.
             (Some(district), _) => {
-                let jurisdiction = r.get_ref(13)?.as_str()?;
-                let first = all(2)?;
-                let scope_unit = match first.as_slice() {
-                    [(only, _)] => only.as_str(),
-                    _ => jurisdiction,
-                };
-                if !registry.is_within(scope_unit, district) {
+                let scope_unit = only.as_deref().filter(|_| count == 1);
+                if !registry.is_within(scope_unit.unwrap_or(&jurisdiction), district) {
                     continue;
                 }
-                let all = all(-1)?;
-                roots.extend(all.iter().map(|(u, _)| u.clone()));
-                all
+                let units: Vec<(String, Bounds)> = places.into_iter().map(unit_at).collect();
+                roots.extend(units.iter().map(|(u, _)| u.clone()));
+                units
             }
         };
-        let one_unit = match measure {
-            Measure::Each if f.district.is_some() => {
-                // Whether the target has one unit in all, not just in this district.
-                units.len() == 1 && all(2)?.len() == 1
-            }
-            _ => units.len() == 1,
-        };
+        // A baseline is one figure: only for a target on one unit in all.
+        let one_unit = count == 1 && units.len() == 1;
         let per_metric: Option<String> = r.get(4)?;
         let scale: Option<f64> = r.get(5)?;
         let deadline: Option<String> = r.get(7)?;
@@ -937,10 +928,7 @@ fn read_targets(
             growth: Growth::parse(&growth).unwrap_or(Growth::Linear),
             deadline: deadline.as_deref().map(date).transpose()?,
             baseline,
-            bounds: Bounds {
-                min: r.get(8)?,
-                max: r.get(9)?,
-            },
+            bounds: own,
         });
     }
     drop(rows);

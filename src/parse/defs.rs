@@ -262,6 +262,8 @@ pub struct TargetDef {
     pub growth: Growth,
     pub deadline: Option<NaiveDate>,
     pub baseline: Option<Observation>,
+    /// The units the target applies to, as the policy states them, and as they are now.
+    pub scope: Scope,
     pub units: Vec<String>,
 }
 
@@ -952,7 +954,7 @@ fn check_policy(
             registry,
             errors,
         );
-        if let (Some((_, units)), Some(measure)) = (scope, measure) {
+        if let (Some((scope, units)), Some(measure)) = (scope, measure) {
             targets.push(TargetDef {
                 id: tid.clone(),
                 task: t.task.as_ref().map(|t| t.get_ref().clone()),
@@ -965,6 +967,7 @@ fn check_policy(
                 growth,
                 deadline,
                 baseline,
+                scope,
                 units,
             });
         }
