@@ -447,7 +447,7 @@ impl Snapshot {
     /// Like [`Snapshot::read`], sharing the reading with a second connection to the same
     /// index, from `beside`, in a thread of its own: the targets beside the tasks, which
     /// take about as long at a province's scale; for a report of tasks alone the events
-    /// beside the instances; for one of targets alone the figures beside the targets' units.
+    /// beside the instances; for one of targets alone the figures beside the targets.
     /// The second connection is used only when it sees the index as `conn` does (the same
     /// [`generation`]). On any error there, or where no thread can be started, its part is
     /// read on `conn`, where a real problem shows as it would have.
