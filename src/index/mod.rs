@@ -625,7 +625,7 @@ fn write_definitions(
         }
     }
     let registry = d.registry();
-    // Instances and target units are written in the registry's order, which reports keep.
+    // Instances are written in the registry's order, which reports keep.
     let in_order = |ids: &'_ [String]| -> Vec<String> {
         let mut ids = ids.to_vec();
         ids.sort_by_key(|u| registry.place(u).unwrap_or(usize::MAX));
