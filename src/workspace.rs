@@ -54,6 +54,10 @@ pub struct FileEntry {
     pub rel: String,
     pub size: i64,
     pub mtime_ns: i64,
+    /// When the file last changed in any way, in nanoseconds: set by the system at every
+    /// write, where the modification time can also be set by hand (and is, by some copying
+    /// and archiving tools), back to what it was.
+    pub ctime_ns: i64,
 }
 
 impl Workspace {
@@ -188,12 +192,26 @@ impl Workspace {
                         rel,
                         size: meta.len() as i64,
                         mtime_ns,
+                        ctime_ns: changed_ns(&meta).unwrap_or(mtime_ns),
                     });
                 }
             }
         }
         Ok(())
     }
+}
+
+/// The status change time of a file ([`FileEntry::ctime_ns`]); none where the system keeps
+/// none.
+#[cfg(unix)]
+fn changed_ns(meta: &std::fs::Metadata) -> Option<i64> {
+    use std::os::unix::fs::MetadataExt;
+    Some(meta.ctime().saturating_mul(1_000_000_000) + meta.ctime_nsec())
+}
+
+#[cfg(not(unix))]
+fn changed_ns(_: &std::fs::Metadata) -> Option<i64> {
+    None
 }
 
 fn escapes(p: &str) -> bool {

@@ -645,6 +645,32 @@ fn a_file_rewritten_without_its_size_or_time_changing_is_read_again() {
 }
 
 #[test]
+fn a_file_whose_time_is_set_back_by_hand_is_read_again() {
+    // Some copying and archiving tools put a file's modification time back to what it
+    // was. The status change time, which the system sets at every write, still moves.
+    let ws = Ws::new();
+    let path = ws.path("progress/observations.csv");
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
+    let set_time = || {
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+    };
+    set_time();
+    ws.stdout(&["load"], 0);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let edited = text.replace("xm-siming,2024-06-30,1895", "xm-siming,2024-06-30,1896");
+    assert_eq!((edited.len(), edited != text), (text.len(), true));
+    std::fs::write(&path, &edited).unwrap();
+    set_time();
+    let out = ws.stdout(&["load"], 0);
+    assert!(out.contains("loaded   progress/observations.csv"), "{out}");
+}
+
+#[test]
 fn a_changed_progress_file_is_checked_against_the_index_as_it_stands() {
     let ws = Ws::new();
     ws.stdout(&["load"], 0);

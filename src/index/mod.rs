@@ -1,10 +1,11 @@
 //! The index: a SQLite database derived from the workspace files.
 //!
-//! Every command first brings it up to date. Files whose size and modification time are
-//! unchanged are trusted, unless that time was too close to the refresh that recorded it
-//! (see [`settled`]); others are hashed, and only those whose content changed are read
-//! again. Definitions refer to each other, so when any definition file changes they
-//! are all re-read (they are small); progress files, the bulk, are reloaded one by one.
+//! Every command first brings it up to date. Files whose size, modification time and
+//! status change time are unchanged are trusted, unless those times were too close to the
+//! refresh that recorded them (see [`settled`]); others are hashed, and only those whose
+//! content changed are read again. Definitions refer to each other, so when any definition
+//! file changes they are all re-read (they are small); progress files, the bulk, are
+//! reloaded one by one, and progress whose meaning changed with the definitions is too.
 //! A refresh is one transaction: it succeeds whole or the previous index stays as it was.
 
 mod lookup;
@@ -36,13 +37,19 @@ const WAIT: Duration = Duration::from_secs(60);
 /// again without its time changing.
 const SLACK_NS: i64 = 2_000_000_000;
 
-/// Whether a file whose size and modification time (`mtime_ns`) are as recorded can be
-/// trusted to be as it was read: only when that time was already past when the refresh
+/// Whether a file whose size and times are as recorded can be trusted to be as it was
+/// read: only when the later of its times (`changed_ns`) was already past when the refresh
 /// that recorded it (`listed_ns`, or none known) listed the files. A file written in the
 /// same step of the clock as that refresh read it could have been written again since,
-/// at the same size, without its time changing; it is hashed again.
-fn settled(mtime_ns: i64, listed_ns: Option<i64>) -> bool {
-    listed_ns.is_some_and(|listed| mtime_ns < listed - SLACK_NS)
+/// at the same size, without its times changing; it is hashed again.
+fn settled(changed_ns: i64, listed_ns: Option<i64>) -> bool {
+    listed_ns.is_some_and(|listed| changed_ns < listed - SLACK_NS)
+}
+
+/// What a refresh compares to tell whether a file may have changed: its size, its
+/// modification time, and its status change time, which no one sets by hand.
+fn stamp(f: &FileEntry) -> (i64, i64, i64) {
+    (f.size, f.mtime_ns, f.ctime_ns)
 }
 
 const DEFINITIONS: &str = "definitions";
@@ -67,8 +74,8 @@ pub struct Refresh {
 struct Known {
     id: i64,
     kind: String,
-    size: i64,
-    mtime_ns: i64,
+    /// Size, modification and status change times, as recorded ([`stamp`]).
+    stamp: (i64, i64, i64),
     hash: Vec<u8>,
 }
 
@@ -200,16 +207,16 @@ impl Index {
             .and_then(|v| v.parse().ok());
         let mut known: HashMap<String, Known> = HashMap::new();
         {
-            let mut stmt = tx.prepare("SELECT path, id, size, mtime_ns, hash, kind FROM files")?;
+            let mut stmt =
+                tx.prepare("SELECT path, id, size, mtime_ns, ctime_ns, hash, kind FROM files")?;
             let rows = stmt.query_map([], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     Known {
                         id: r.get(1)?,
-                        size: r.get(2)?,
-                        mtime_ns: r.get(3)?,
-                        hash: r.get(4)?,
-                        kind: r.get(5)?,
+                        stamp: (r.get(2)?, r.get(3)?, r.get(4)?),
+                        hash: r.get(5)?,
+                        kind: r.get(6)?,
                     },
                 ))
             })?;
@@ -401,7 +408,7 @@ impl Index {
             let unsettled = defs_on_disk
                 .iter()
                 .chain(&progress_on_disk)
-                .any(|f| !settled(f.mtime_ns, Some(listed_ns)));
+                .any(|f| !settled(f.mtime_ns.max(f.ctime_ns), Some(listed_ns)));
             if defs.rehashed + progress.rehashed > 0 || unsettled {
                 tx.execute(
                     "INSERT INTO meta(key, value) VALUES ('listed_ns', ?1)
@@ -468,11 +475,11 @@ struct Changed {
 struct Classified {
     changed: Vec<Changed>,
     unchanged: usize,
-    /// Files of the recorded size and time hashed again, their time not [`settled`].
+    /// Files of the recorded size and times hashed again, their times not [`settled`].
     rehashed: usize,
 }
 
-/// Splits files into unchanged (same size and settled time, or same content) and changed.
+/// Splits files into unchanged (same size and settled times, or same content) and changed.
 fn classify(
     ws: &Workspace,
     tx: &Transaction,
@@ -490,10 +497,9 @@ fn classify(
     for f in on_disk {
         let k = known.remove(&f.rel);
         if let Some(k) = &k
-            && k.size == f.size
-            && k.mtime_ns == f.mtime_ns
+            && k.stamp == stamp(f)
         {
-            if settled(k.mtime_ns, last_listed) {
+            if settled(f.mtime_ns.max(f.ctime_ns), last_listed) {
                 out.unchanged += 1;
                 continue;
             }
@@ -518,10 +524,10 @@ fn classify(
         let hash = blake3::hash(&bytes).as_bytes().to_vec();
         match k {
             Some(k) if k.hash == hash => {
-                if (k.size, k.mtime_ns) != (f.size, f.mtime_ns) {
+                if k.stamp != stamp(f) {
                     tx.execute(
-                        "UPDATE files SET size = ?1, mtime_ns = ?2 WHERE id = ?3",
-                        params![f.size, f.mtime_ns, k.id],
+                        "UPDATE files SET size = ?1, mtime_ns = ?2, ctime_ns = ?3 WHERE id = ?4",
+                        params![f.size, f.mtime_ns, f.ctime_ns, k.id],
                     )?;
                 }
                 out.unchanged += 1;
@@ -549,14 +555,16 @@ fn keep_hash_of(tx: &Transaction, rel: &str, bytes: &[u8]) -> Result<()> {
 fn upsert_files(tx: &Transaction, kind: &str, changed: &[Changed]) -> Result<HashMap<String, i64>> {
     let mut ids = HashMap::new();
     let mut stmt = tx.prepare_cached(
-        "INSERT INTO files(path, kind, size, mtime_ns, hash) VALUES (?1, ?2, ?3, ?4, ?5)
+        "INSERT INTO files(path, kind, size, mtime_ns, ctime_ns, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT(path) DO UPDATE SET kind = excluded.kind, size = excluded.size,
-             mtime_ns = excluded.mtime_ns, hash = excluded.hash
+             mtime_ns = excluded.mtime_ns, ctime_ns = excluded.ctime_ns, hash = excluded.hash
          RETURNING id",
     )?;
     for c in changed {
+        let e = &c.entry;
         let id: i64 = stmt.query_row(
-            params![c.entry.rel, kind, c.entry.size, c.entry.mtime_ns, c.hash],
+            params![e.rel, kind, e.size, e.mtime_ns, e.ctime_ns, c.hash],
             |r| r.get(0),
         )?;
         ids.insert(c.entry.rel.clone(), id);

@@ -1,7 +1,7 @@
 //! The index's tables. The index is derived from the workspace files and can be rebuilt
 //! at any time, so a change of schema simply bumps `VERSION` and rebuilds.
 
-pub const VERSION: i64 = 11;
+pub const VERSION: i64 = 12;
 
 /// The indexes of the progress tables, dropped and rebuilt around a bulk load. The date
 /// index serves "the figures as they stood on a date" early in the history (trend starts).
@@ -29,6 +29,7 @@ CREATE TABLE files(
     kind TEXT NOT NULL,            -- 'definitions' or 'progress'
     size INTEGER NOT NULL,
     mtime_ns INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL,
     hash BLOB NOT NULL,
     -- Rows a progress file gave, so a summary need not count millions of rows.
     events INTEGER NOT NULL DEFAULT 0,
