@@ -134,7 +134,7 @@ impl Index {
             .unwrap_or_else(|| panic!("no target {policy}/{id}"));
         t.units
             .iter()
-            .map(|(u, b)| (s.registry.unit(u).unwrap().kind.clone(), *b))
+            .map(|(p, b)| (s.registry.units()[*p].kind.clone(), *b))
             .collect()
     }
 

@@ -275,7 +275,7 @@ deadline = "2025"
         let t = s.targets.iter().find(|t| t.id == target).unwrap();
         t.units
             .iter()
-            .map(|(u, b)| (u.clone(), b.min))
+            .map(|(p, b)| (s.registry.units()[*p].id.clone(), b.min))
             .collect::<Vec<_>>()
     };
     let rural = |ids: &[&str]| -> Vec<(String, Option<f64>)> {

@@ -51,9 +51,9 @@ pub struct TargetInfo {
     /// Only for a target on one unit: a baseline is one figure.
     pub baseline: Option<Observation>,
     pub bounds: Bounds,
-    /// The units in scope with the bounds for their kind, in registry order; for a report
-    /// of one district only those within it.
-    pub units: Vec<(String, Bounds)>,
+    /// The units in scope, by their place in the snapshot's registry, with the bounds for
+    /// their kind, in registry order; for a report of one district only those within it.
+    pub units: Vec<(usize, Bounds)>,
 }
 
 /// A stage of a policy's implementation (实施步骤), for the timeline.
@@ -879,11 +879,8 @@ fn read_targets(
                     .clone()
             }
         };
-        let unit_at = |i: usize| {
-            let u = &registry.units()[i];
-            (u.id.clone(), bounds_of(u))
-        };
-        let units: Vec<(String, Bounds)> = match (&f.district, measure) {
+        let unit_at = |i: usize| (i, bounds_of(&registry.units()[i]));
+        let units: Vec<(usize, Bounds)> = match (&f.district, measure) {
             (None, _) => places.into_iter().map(unit_at).collect(),
             (Some(district), Measure::Each) => places
                 .into_iter()
@@ -897,9 +894,8 @@ fn read_targets(
                 if !registry.is_within(scope_unit.unwrap_or(&jurisdiction), district) {
                     continue;
                 }
-                let units: Vec<(String, Bounds)> = places.into_iter().map(unit_at).collect();
-                roots.extend(units.iter().map(|(u, _)| u.clone()));
-                units
+                roots.extend(places.iter().map(|&i| registry.units()[i].id.clone()));
+                places.into_iter().map(unit_at).collect()
             }
         };
         // A baseline is one figure: only for a target on one unit in all.

@@ -204,7 +204,7 @@ pub fn trend_points(
         .and_then(|t| {
             t.units
                 .iter()
-                .find(|(u, _)| u == unit)
+                .find(|(p, _)| s.registry.units()[*p].id == unit)
                 .map(|(_, b)| (t, *b))
         })
     else {
@@ -329,6 +329,7 @@ fn judge_targets<'a>(
         within.as_ref().is_none_or(|w| w.contains(unit))
             && f.owner.as_ref().is_none_or(|o| o == unit)
     };
+    let id = |place: usize| s.registry.units()[place].id.as_str();
     for t in targets {
         if f.policy.as_ref().is_some_and(|p| *p != t.policy) {
             continue;
@@ -336,15 +337,14 @@ fn judge_targets<'a>(
         let jurisdiction = jurisdiction(s, t);
         match t.measure {
             Measure::Each => {
-                for (unit, bounds) in t.units.iter().filter(|(u, _)| in_view(u)) {
-                    let place = s.registry.place(unit);
-                    let reading = read(s, t, place, *bounds, &s.now);
+                for &(place, bounds) in t.units.iter().filter(|(p, _)| in_view(id(*p))) {
+                    let reading = read(s, t, Some(place), bounds, &s.now);
                     visit(
                         t,
                         Verdict::Unit {
-                            unit,
-                            place,
-                            bounds: *bounds,
+                            unit: id(place),
+                            place: Some(place),
+                            bounds,
                             reading,
                         },
                     );
@@ -353,7 +353,7 @@ fn judge_targets<'a>(
             }
             Measure::Total => {
                 let unit = match t.units.as_slice() {
-                    [(only, _)] => only.as_str(),
+                    [(only, _)] => id(*only),
                     _ => jurisdiction,
                 };
                 if !in_view(unit) {
@@ -362,7 +362,7 @@ fn judge_targets<'a>(
                 let readings: Vec<Reading> = t
                     .units
                     .iter()
-                    .map(|(u, b)| read(s, t, s.registry.place(u), *b, &s.now))
+                    .map(|&(place, bounds)| read(s, t, Some(place), bounds, &s.now))
                     .collect();
                 let reported = readings.iter().filter(|r| r.j.actual.is_some()).count();
                 let values: Vec<f64> = readings.iter().filter_map(|r| r.j.actual).collect();
@@ -391,11 +391,11 @@ fn judge_targets<'a>(
                 }
                 let mut short = Vec::new();
                 let mut no_data = 0;
-                for (unit, bounds) in &t.units {
-                    let r = read(s, t, s.registry.place(unit), *bounds, &s.now);
+                for &(place, bounds) in &t.units {
+                    let r = read(s, t, Some(place), bounds, &s.now);
                     if r.j.status != TargetStatus::Met {
                         no_data += usize::from(r.j.status == TargetStatus::NoData);
-                        short.push(unit.as_str());
+                        short.push(id(place));
                     }
                 }
                 let n = t.units.len();
@@ -766,8 +766,8 @@ mod tests {
             min: Some(5.0),
             max: None,
         };
-        let communities: Vec<(String, Bounds)> =
-            (0..3_000).map(|i| (format!("c{i}"), bounds)).collect();
+        // The communities' places in the registry, after the city's.
+        let communities: Vec<(usize, Bounds)> = (1..=3_000).map(|p| (p, bounds)).collect();
         let targets = [
             Measure::Each,
             Measure::Each,
