@@ -611,6 +611,25 @@ fn a_table_goes_to_a_file_as_to_a_pipe_even_from_a_terminal() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), piped);
 }
 
+/// Sets the modification time of the file at `path`.
+fn set_modified(path: &Path, stamp: std::time::SystemTime) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(stamp)
+        .unwrap();
+}
+
+/// Changes one figure of the fixture's observations (思明区's workers, 1895 → 1896) without
+/// changing the file's size.
+fn edit_at_the_same_size(path: &Path) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let edited = text.replace("xm-siming,2024-06-30,1895", "xm-siming,2024-06-30,1896");
+    assert_eq!((edited.len(), edited != text), (text.len(), true));
+    std::fs::write(path, &edited).unwrap();
+}
+
 #[test]
 fn a_file_rewritten_without_its_size_or_time_changing_is_read_again() {
     // A file system's clock moves in steps of milliseconds or seconds: a script can write
@@ -619,15 +638,7 @@ fn a_file_rewritten_without_its_size_or_time_changing_is_read_again() {
     let ws = Ws::new();
     let path = ws.path("progress/observations.csv");
     let stamp = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
-    let set_time = || {
-        std::fs::File::options()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_modified(stamp)
-            .unwrap();
-    };
-    set_time();
+    set_modified(&path, stamp);
     let gap = |ws: &Ws| {
         ws.json(
             &["status", "--district", "思明区", "--as-of", "2024-06-30"],
@@ -636,11 +647,8 @@ fn a_file_rewritten_without_its_size_or_time_changing_is_read_again() {
             .clone()
     };
     assert_eq!(gap(&ws), "needs 37 more community workers");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let edited = text.replace("xm-siming,2024-06-30,1895", "xm-siming,2024-06-30,1896");
-    assert_eq!((edited.len(), edited != text), (text.len(), true));
-    std::fs::write(&path, &edited).unwrap();
-    set_time();
+    edit_at_the_same_size(&path);
+    set_modified(&path, stamp);
     assert_eq!(gap(&ws), "needs 36 more community workers");
 }
 
@@ -651,21 +659,10 @@ fn a_file_whose_time_is_set_back_by_hand_is_read_again() {
     let ws = Ws::new();
     let path = ws.path("progress/observations.csv");
     let old = std::time::SystemTime::now() - std::time::Duration::from_secs(86_400);
-    let set_time = || {
-        std::fs::File::options()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
-    };
-    set_time();
+    set_modified(&path, old);
     ws.stdout(&["load"], 0);
-    let text = std::fs::read_to_string(&path).unwrap();
-    let edited = text.replace("xm-siming,2024-06-30,1895", "xm-siming,2024-06-30,1896");
-    assert_eq!((edited.len(), edited != text), (text.len(), true));
-    std::fs::write(&path, &edited).unwrap();
-    set_time();
+    edit_at_the_same_size(&path);
+    set_modified(&path, old);
     let out = ws.stdout(&["load"], 0);
     assert!(out.contains("loaded   progress/observations.csv"), "{out}");
 }
