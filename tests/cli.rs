@@ -584,6 +584,16 @@ fn refresh_reloads_only_what_changed() {
         out.contains("2 observations"),
         "only the populations remain: {out}"
     );
+    // One population fewer in the registry, one figure fewer.
+    let units = ws.path("policies/units.toml");
+    let text = std::fs::read_to_string(&units).unwrap().replacen(
+        "population = 100000\npopulation_date = 2020-11-01\n",
+        "",
+        1,
+    );
+    std::fs::write(&units, text).unwrap();
+    let out = ws.stdout(&["load"], 0);
+    assert!(out.contains(", 1 observations"), "{out}");
 }
 
 #[test]

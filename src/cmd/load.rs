@@ -25,9 +25,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
         "SELECT (SELECT count(*) FROM policies), (SELECT count(*) FROM tasks),
                 (SELECT count(*) FROM instances),
                 (SELECT coalesce(sum(events), 0) FROM files),
-                (SELECT coalesce(sum(observations), 0) FROM files)
-                    + (SELECT count(*) FROM observations WHERE metric = 'population'
-                       AND file IN (SELECT id FROM files WHERE kind = 'definitions'))",
+                (SELECT coalesce(sum(observations), 0) FROM files)",
         [],
         |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?, x.get(3)?, x.get(4)?)),
     )?;

@@ -613,6 +613,8 @@ fn write_definitions(
         "INSERT INTO observations(file, line, metric, unit, date, value, source)
          VALUES (?1, 0, 'population', ?2, ?3, ?4, ?5)",
     )?;
+    // The populations each file gave, kept with the file as a progress file's rows are.
+    let mut populations: HashMap<i64, i64> = HashMap::new();
     for (i, u) in d.units.iter().enumerate() {
         unit.execute(params![
             u.unit.id,
@@ -623,14 +625,26 @@ fn write_definitions(
             u.unit.parent
         ])?;
         if let Some(p) = &u.population {
+            let file = file_id(&u.path)?;
             obs.execute(params![
-                file_id(&u.path)?,
+                file,
                 u.unit.id,
                 p.date.to_string(),
                 p.value,
                 u.population_source
             ])?;
+            *populations.entry(file).or_insert(0) += 1;
         }
+    }
+    tx.execute(
+        "UPDATE files SET observations = 0 WHERE kind = ?1",
+        [DEFINITIONS],
+    )?;
+    for (file, n) in populations {
+        tx.execute(
+            "UPDATE files SET observations = ?1 WHERE id = ?2",
+            [n, file],
+        )?;
     }
     let registry = d.registry();
     // Instances are written in the registry's order, which reports keep.

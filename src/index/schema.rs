@@ -1,7 +1,7 @@
 //! The index's tables. The index is derived from the workspace files and can be rebuilt
 //! at any time, so a change of schema simply bumps `VERSION` and rebuilds.
 
-pub const VERSION: i64 = 12;
+pub const VERSION: i64 = 13;
 
 /// The indexes of the progress tables, dropped and rebuilt around a bulk load. The date
 /// index serves "the figures as they stood on a date" early in the history (trend starts).
@@ -31,7 +31,8 @@ CREATE TABLE files(
     mtime_ns INTEGER NOT NULL,
     ctime_ns INTEGER NOT NULL,
     hash BLOB NOT NULL,
-    -- Rows a progress file gave, so a summary need not count millions of rows.
+    -- Rows a file gave (a definitions file, its populations), so a summary need not count
+    -- millions of rows.
     events INTEGER NOT NULL DEFAULT 0,
     observations INTEGER NOT NULL DEFAULT 0
 );
