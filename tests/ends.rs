@@ -197,6 +197,7 @@ fn a_change_of_definitions_leaves_what_a_fresh_index_holds() {
         "policy,task,unit,date,status,note,evidence\np,t1,,2024-03-01,in_progress,a,\n",
     )
     .unwrap();
+    // The task is carried out by 二区 alone.
     edit(
         root,
         "policies/plan.toml",
