@@ -557,6 +557,38 @@ fn deleting_the_index_loses_nothing() {
 }
 
 #[test]
+fn a_unit_given_another_id_keeps_the_progress_that_names_it() {
+    let ws = Ws::new();
+    let events = ws.path("progress/events.csv");
+    let text = std::fs::read_to_string(&events).unwrap();
+    std::fs::write(&events, text.replace("xm-huli", "湖里区")).unwrap();
+    ws.stdout(&["load"], 0);
+    // 湖里区's id changes; its figure and events are named by its name.
+    for rel in ["policies/units.toml", "policies/plan.toml"] {
+        let path = ws.path(rel);
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace("\"xm-huli\"", "\"xm-hl\"")).unwrap();
+    }
+    let out = ws.stdout(&["load"], 0);
+    for rel in ["progress/events.csv", "progress/observations.csv"] {
+        assert!(
+            out.contains(&format!(
+                "re-read  {rel} (the definitions it refers to changed)"
+            )),
+            "{out}"
+        );
+    }
+    let gaps = ws.json(&["gaps", "--as-of", "2024-06-30"], 0);
+    let huli = gaps
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["unit_id"] == "xm-hl")
+        .unwrap_or_else(|| panic!("{gaps:#}"));
+    assert_eq!(huli["actual"], 31.0, "310 workers per 100,000 residents");
+}
+
+#[test]
 fn refresh_reloads_only_what_changed() {
     let ws = Ws::new();
     let first = ws.stdout(&["load"], 0);
