@@ -206,7 +206,11 @@ impl Workspace {
 #[cfg(unix)]
 fn changed_ns(meta: &std::fs::Metadata) -> Option<i64> {
     use std::os::unix::fs::MetadataExt;
-    Some(meta.ctime().saturating_mul(1_000_000_000) + meta.ctime_nsec())
+    Some(
+        meta.ctime()
+            .saturating_mul(1_000_000_000)
+            .saturating_add(meta.ctime_nsec()),
+    )
 }
 
 #[cfg(not(unix))]
