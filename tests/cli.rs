@@ -113,6 +113,53 @@ fn overdue_is_judged_at_the_as_of_date_most_late_first() {
 }
 
 #[test]
+fn a_month_before_a_task_was_done_shows_it_as_it_stood_then() {
+    let ws = Ws::new();
+    // 湖里区 finishes task 1 (due 2024-05-31) on 2024-07-10, after its deadline.
+    std::fs::write(
+        ws.path("progress/later.csv"),
+        "policy,task,unit,date,status,note,evidence\nplan,t1,湖里区,2024-07-10,done,补选完成,\n",
+    )
+    .unwrap();
+    let t1 = |args: &[&str], code| -> Vec<String> {
+        ws.json(args, code)
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["task"] == "t1")
+            .map(|r| {
+                format!(
+                    "{} {} {} {}",
+                    r["unit"], r["status"], r["progress"], r["note"]
+                )
+            })
+            .collect()
+    };
+    // At the end of June it was still in progress, as its report of April said.
+    assert_eq!(
+        t1(&["overdue", "--as-of", "2024-06-30"], 1),
+        ["\"湖里区\" \"overdue\" \"in_progress\" \"正在补选\""]
+    );
+    // By the end of July it is done, 40 days late.
+    assert!(t1(&["overdue", "--as-of", "2024-07-31"], 1).is_empty());
+    let huli = ws.json(
+        &["status", "--district", "湖里区", "--as-of", "2024-07-31"],
+        0,
+    );
+    let task = huli["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["task"] == "t1")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (&task["status"], &task["days_late"]),
+        (&"done_late".into(), &40.into())
+    );
+}
+
+#[test]
 fn events_of_one_day_count_in_the_order_they_were_written() {
     let ws = Ws::new();
     let header = "policy,task,unit,date,status,note,evidence\n";

@@ -13,7 +13,8 @@ use govtrack::model::Observation;
 use govtrack::workspace::Workspace;
 use std::path::Path;
 
-/// Every progress row, and every row of `latest` and `earliest`, as text in a fixed order.
+/// Every progress row, and every row of `latest`, `earliest` and `standing` (and of
+/// `stale`, which a refresh leaves empty), as text in a fixed order.
 fn held(db: &Path) -> Vec<String> {
     let conn = rusqlite::Connection::open(db).unwrap();
     let queries = [
@@ -24,6 +25,9 @@ fn held(db: &Path) -> Vec<String> {
         "SELECT 'event', f.path, e.line, e.policy, e.task, e.unit, e.instance, e.date,
                 e.status, e.note, e.evidence
          FROM events e JOIN files f ON f.id = e.file",
+        "SELECT 'standing', i.policy, i.task, i.unit, s.date, s.status, s.note, s.evidence
+         FROM standing s JOIN instances i ON i.id = s.instance",
+        "SELECT 'stale', instance FROM stale",
     ];
     let mut out = Vec::new();
     for sql in queries {
@@ -50,6 +54,14 @@ fn held(db: &Path) -> Vec<String> {
     out
 }
 
+/// The rows of `held` from the table `table`.
+fn rows_of(db: &Path, table: &str) -> Vec<String> {
+    held(db)
+        .into_iter()
+        .filter(|r| r.split(' ').next() == Some(table))
+        .collect()
+}
+
 /// The figures of `workers` as they stood on `at`, by unit, as a report reads them: from
 /// `latest`, `earliest` or the observations, depending on the date.
 fn figures(db: &Path, at: &str) -> Vec<Option<Observation>> {
@@ -72,7 +84,7 @@ fn a_refresh_holds_what_a_fresh_index_holds_after_every_edit() {
     index.refresh(&ws).unwrap();
     let obs = "metric,unit,date,value,source\n";
     let events = "policy,task,unit,date,status,note,evidence\n";
-    let steps: [(&str, Option<String>); 13] = [
+    let steps: [(&str, Option<String>); 17] = [
         // Older figures than any before: each key's oldest changes, its newest does not.
         (
             "progress/old.csv",
@@ -141,6 +153,26 @@ fn a_refresh_holds_what_a_fresh_index_holds_after_every_edit() {
                 "{events}p,t1,c,2024-04-01,done,b,\np,t1,c,2024-03-01,in_progress,a2,\n"
             )),
         ),
+        // The task's standing: of two events on its newest day, the one written last...
+        (
+            "progress/events.csv",
+            Some(format!(
+                "{events}p,t1,c,2024-04-01,done,b,\np,t1,c,2024-04-01,in_progress,c,\n"
+            )),
+        ),
+        // ... which is still the last when the lines swap places,
+        (
+            "progress/events.csv",
+            Some(format!(
+                "{events}p,t1,c,2024-04-01,in_progress,c,\np,t1,c,2024-04-01,done,b,\n"
+            )),
+        ),
+        // and is in the file whose path sorts last.
+        (
+            "progress/events2.csv",
+            Some(format!("{events}p,t1,c,2024-04-01,in_progress,d,\n")),
+        ),
+        ("progress/events2.csv", None),
     ];
     for (n, (rel, text)) in steps.into_iter().enumerate() {
         match text {
@@ -164,6 +196,11 @@ fn a_refresh_holds_what_a_fresh_index_holds_after_every_edit() {
         }
         assert!(fresh_rows.iter().any(|r| r.starts_with("earliest")));
     }
+    assert!(
+        rows_of(&kept, "standing").contains(&"standing p t1 c 2024-04-01 done b ".to_string()),
+        "{:#?}",
+        held(&kept)
+    );
     let rows = held(&kept);
     assert!(
         rows.contains(&"earliest workers c1 2024-01-31 15".to_string()),

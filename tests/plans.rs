@@ -19,9 +19,11 @@ use std::sync::{Arc, Mutex};
 const HISTORY: [&str; 5] = ["observations", "o", "latest", "l", "earliest"];
 
 /// What a report of one district reads only in part: the history, and the task instances,
-/// events, due dates and units of the rest of the province.
-const OTHER_AREAS: [&str; 13] = [
+/// their standing, events, due dates and units of the rest of the province.
+const OTHER_AREAS: [&str; 15] = [
     "earliest",
+    "standing",
+    "s",
     "observations",
     "latest",
     "events",

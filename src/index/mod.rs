@@ -400,6 +400,8 @@ impl Index {
                     Ends::Touched
                 },
             )?;
+            // New definitions number the instances afresh.
+            update_standing(&tx, bulk || defs_changed)?;
             if !report.loaded.is_empty() || !report.removed.is_empty() {
                 new_generation(&tx)?;
             }
@@ -704,8 +706,9 @@ fn write_definitions(
         let mut owner = tx.prepare_cached(
             "INSERT INTO owners(policy, task, role, pos, unit) VALUES (?1,?2,?3,?4,?5)",
         )?;
-        let mut inst =
-            tx.prepare_cached("INSERT INTO instances(policy, task, unit) VALUES (?1,?2,?3)")?;
+        let mut inst = tx.prepare_cached(
+            "INSERT INTO instances(policy, task, unit, due, recurring) VALUES (?1,?2,?3,?4,?5)",
+        )?;
         let mut due = tx.prepare_cached("INSERT INTO dues(instance, due) VALUES (?1,?2)")?;
         for (ti, t) in p.tasks.iter().enumerate() {
             let recurring = matches!(t.schedule, crate::model::Schedule::Every { .. });
@@ -721,8 +724,9 @@ fn write_definitions(
                 .iter()
                 .map(ToString::to_string)
                 .collect();
+            let first = dues.iter().min();
             for u in in_order(&t.instance_units) {
-                inst.execute(params![p.id, t.id, u])?;
+                inst.execute(params![p.id, t.id, u, first, recurring])?;
                 let id = tx.last_insert_rowid();
                 for d in &dues {
                     due.execute(params![id, d])?;
@@ -860,6 +864,40 @@ fn rebuild_ends(tx: &Transaction, metric: Option<&str>) -> Result<()> {
             params,
         )?;
     }
+    Ok(())
+}
+
+/// Writes `standing` afresh for the instances whose events changed (`stale`), or for all
+/// of them after a bulk load or new definitions.
+fn update_standing(tx: &Transaction, whole: bool) -> Result<()> {
+    const WHOLE: i64 = 20_000;
+    let stale: i64 = tx.query_row("SELECT count(*) FROM stale", [], |r| r.get(0))?;
+    // The newest event is the last written of its newest day, as `latest` keeps the newest
+    // figure: in the file whose path sorts last, on its last line.
+    if whole || stale > WHOLE {
+        tx.execute_batch(
+            "DELETE FROM standing;
+             INSERT INTO standing(instance, date, status, note, evidence)
+             SELECT instance, date, status, note, evidence FROM (
+                 SELECT e.instance, e.date, e.status, e.note, e.evidence,
+                        row_number() OVER (PARTITION BY e.instance
+                            ORDER BY e.date DESC, f.path DESC, e.line DESC) AS n
+                 FROM events e JOIN files f ON f.id = e.file
+                 WHERE e.instance IS NOT NULL)
+             WHERE n = 1;",
+        )?;
+    } else if stale > 0 {
+        tx.execute_batch(
+            "DELETE FROM standing WHERE instance IN stale;
+             INSERT INTO standing(instance, date, status, note, evidence)
+             SELECT s.instance, e.date, e.status, e.note, e.evidence FROM stale s
+             JOIN events e ON e.rowid = (
+                 SELECT n.rowid FROM events n JOIN files f ON f.id = n.file
+                 WHERE n.instance = s.instance
+                 ORDER BY n.date DESC, f.path DESC, n.line DESC LIMIT 1);",
+        )?;
+    }
+    tx.execute("DELETE FROM stale", [])?;
     Ok(())
 }
 

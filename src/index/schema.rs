@@ -1,7 +1,7 @@
 //! The index's tables. The index is derived from the workspace files and can be rebuilt
 //! at any time, so a change of schema simply bumps `VERSION` and rebuilds.
 
-pub const VERSION: i64 = 13;
+pub const VERSION: i64 = 14;
 
 /// The indexes of the progress tables, dropped and rebuilt around a bulk load. The date
 /// index serves "the figures as they stood on a date" early in the history (trend starts).
@@ -72,9 +72,12 @@ CREATE TABLE owners(
     unit TEXT NOT NULL
 );
 -- One row per task instance (a task and a unit carrying it out), numbered in the order
--- reports list them: by policy, task, then the unit's place in the registry.
+-- reports list them: by policy, task, then the unit's place in the registry. `due` is its
+-- first due date and `recurring` its task's, so that `overdue` passes over what is not
+-- late without reading the due dates.
 CREATE TABLE instances(
-    id INTEGER PRIMARY KEY, policy TEXT NOT NULL, task TEXT NOT NULL, unit TEXT NOT NULL
+    id INTEGER PRIMARY KEY, policy TEXT NOT NULL, task TEXT NOT NULL, unit TEXT NOT NULL,
+    due TEXT, recurring INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX instances_key ON instances(policy, task, unit);
 CREATE INDEX instances_unit ON instances(unit);
@@ -108,6 +111,24 @@ CREATE TABLE events(
     unit TEXT NOT NULL, instance INTEGER, date TEXT NOT NULL, status TEXT NOT NULL,
     note TEXT NOT NULL, evidence TEXT NOT NULL
 );
+-- The newest status event of each instance (of its newest day, the last written): all a
+-- report as of that day or later needs of a single task's history. A refresh writes it
+-- afresh for the instances in `stale`, which these triggers fill whatever changes events.
+CREATE TABLE standing(
+    instance INTEGER PRIMARY KEY, date TEXT NOT NULL, status TEXT NOT NULL,
+    note TEXT NOT NULL, evidence TEXT NOT NULL
+);
+CREATE TABLE stale(instance INTEGER PRIMARY KEY);
+CREATE TRIGGER events_added AFTER INSERT ON events WHEN NEW.instance IS NOT NULL BEGIN
+    INSERT OR IGNORE INTO stale VALUES (NEW.instance);
+END;
+CREATE TRIGGER events_removed AFTER DELETE ON events WHEN OLD.instance IS NOT NULL BEGIN
+    INSERT OR IGNORE INTO stale VALUES (OLD.instance);
+END;
+CREATE TRIGGER events_changed AFTER UPDATE ON events BEGIN
+    INSERT OR IGNORE INTO stale SELECT OLD.instance WHERE OLD.instance IS NOT NULL;
+    INSERT OR IGNORE INTO stale SELECT NEW.instance WHERE NEW.instance IS NOT NULL;
+END;
 CREATE TABLE observations(
     file INTEGER NOT NULL, line INTEGER NOT NULL, metric TEXT NOT NULL, unit TEXT NOT NULL,
     date TEXT NOT NULL, value REAL NOT NULL, source TEXT NOT NULL

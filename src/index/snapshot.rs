@@ -35,7 +35,9 @@ pub struct InstanceInfo {
     pub unit: String,
     /// Due dates in order; empty for an ongoing task.
     pub dues: Vec<NaiveDate>,
-    /// Its status events up to the as-of date, by date and then by where they were written.
+    /// Its status events up to the as-of date that judge it, by date and then by where
+    /// they were written: all of a recurring task's, and of a single task's at least the
+    /// newest, which alone decides it.
     pub events: Vec<StatusEvent>,
 }
 
@@ -481,7 +483,7 @@ impl Snapshot {
             if !need.targets {
                 let tasks_read = std::thread::scope(|threads| {
                     let events = start(threads, || {
-                        second(&|tx| read_events(tx, &scope, |_| true).map(Beside::Events))
+                        second(&|tx| read_events(tx, &scope).map(Beside::Events))
                     });
                     read_tasks(conn, as_of, need.tasks, f, || match events.map(finish) {
                         Some(Some(Beside::Events(events))) => Some(events),
@@ -648,14 +650,27 @@ fn read_tasks(
     let scope = Scope::new(f, as_of);
     let cond = scope.cond("i.policy", "i.unit");
     let with = scope.with();
+    // A single task is judged by its newest event up to the as-of date, which `standing`
+    // holds unless the task's history goes on past that date. `overdue` passes over what
+    // cannot be late: what is not yet due, and a single task done by then.
+    let late = if need == TaskNeed::Overdue {
+        "AND i.due < :as_of
+         AND NOT coalesce(NOT i.recurring AND s.date <= :as_of AND s.status = 'done', 0)"
+    } else {
+        ""
+    };
     // Instances come in id order, which is the order reports list them in; those of one
     // task are together, so a task is looked up only when it changes.
     let mut ids: Vec<i64> = Vec::new();
     let mut instances: Vec<InstanceInfo> = Vec::new();
-    let mut stmt = conn.prepare(&format!(
-        "{with} SELECT i.id, i.policy, i.task, i.unit FROM instances i WHERE 1 {cond} ORDER BY i.id"
-    ))?;
-    let mut rows = stmt.query(scope.params(&cond).as_slice())?;
+    let sql = format!(
+        "{with} SELECT i.id, i.policy, i.task, i.unit, i.due, i.recurring,
+                s.date, s.status, s.note, s.evidence
+         FROM instances i LEFT JOIN standing s ON s.instance = i.id
+         WHERE 1 {cond} {late} ORDER BY i.id"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(scope.params(&sql).as_slice())?;
     let mut last: Option<(String, String, Option<usize>)> = None;
     while let Some(r) = rows.next()? {
         let (policy, task) = (r.get_ref(1)?.as_str()?, r.get_ref(2)?.as_str()?);
@@ -668,22 +683,40 @@ fn read_tasks(
             }
         };
         let Some(task) = known else { continue };
+        let recurring: bool = r.get(5)?;
+        let (dues, newest) = if recurring {
+            (None, None)
+        } else {
+            let day = |at| r.get_ref(at)?.as_str_or_null()?.map(date).transpose();
+            (day(4)?, day(6)?)
+        };
+        let events = match newest {
+            Some(on) if on <= as_of => vec![StatusEvent {
+                date: on,
+                status: Progress::parse(r.get_ref(7)?.as_str()?).unwrap_or(Progress::InProgress),
+                note: r.get(8)?,
+                evidence: r.get(9)?,
+            }],
+            _ => Vec::new(),
+        };
         ids.push(r.get(0)?);
         instances.push(InstanceInfo {
             task,
             unit: r.get(3)?,
-            dues: Vec::new(),
-            events: Vec::new(),
+            dues: dues.into_iter().collect(),
+            events,
         });
     }
     drop(rows);
+    let slot = Slots::new(&ids);
 
-    let of_scope = of_scope(&scope);
-    let mut slot = Slots::new(&ids);
-    let mut stmt = conn.prepare(&format!(
-        "{with} SELECT instance, due FROM dues WHERE 1 {of_scope}"
-    ))?;
-    let mut rows = stmt.query(scope.params(&of_scope).as_slice())?;
+    // A recurring task's due dates, and the events of what `standing` does not settle.
+    let sql = format!(
+        "{with} SELECT instance, due FROM dues
+         WHERE instance IN (SELECT id FROM instances i WHERE i.recurring {cond})"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(scope.params(&sql).as_slice())?;
     while let Some(r) = rows.next()? {
         if let Some(at) = slot.of(r.get(0)?) {
             instances[at].dues.push(date(r.get_ref(1)?.as_str()?)?);
@@ -693,22 +726,9 @@ fn read_tasks(
     for inst in &mut instances {
         inst.dues.sort_unstable();
     }
-    if need == TaskNeed::Overdue {
-        // Only an instance due before the as-of date can be late.
-        let due_before = |i: &InstanceInfo| i.dues.first().is_some_and(|d| *d < as_of);
-        ids = ids
-            .iter()
-            .zip(&instances)
-            .filter(|(_, i)| due_before(i))
-            .map(|(id, _)| *id)
-            .collect();
-        instances.retain(due_before);
-        slot = Slots::new(&ids);
-    }
-
     let events = match events_read() {
         Some(events) => events,
-        None => read_events(conn, &scope, |id| slot.of(id).is_some())?,
+        None => read_events(conn, &scope)?,
     };
     let mut read: Vec<_> = events
         .into_iter()
@@ -722,17 +742,6 @@ fn read_tasks(
     Ok((tasks, instances))
 }
 
-/// Due dates and events are read whole, a table scan each, when the whole province is
-/// judged; else only those of the instances in scope.
-fn of_scope(scope: &Scope) -> String {
-    let cond = scope.cond("i.policy", "i.unit");
-    if cond.is_empty() {
-        String::new()
-    } else {
-        format!("AND instance IN (SELECT id FROM instances i WHERE 1 {cond})")
-    }
-}
-
 /// A status event as read, before it is placed with its instance.
 struct EventRow {
     instance: i64,
@@ -741,12 +750,9 @@ struct EventRow {
     event: StatusEvent,
 }
 
-/// The status events up to the as-of date of the instances in scope that `keep` wants.
-fn read_events(
-    conn: &Connection,
-    scope: &Scope,
-    keep: impl Fn(i64) -> bool,
-) -> Result<Vec<EventRow>> {
+/// The status events up to the as-of date that `standing` does not stand for: those of
+/// the recurring tasks in scope, and of the single tasks whose history goes on past it.
+fn read_events(conn: &Connection, scope: &Scope) -> Result<Vec<EventRow>> {
     // Events go in the order they happened and, on one day, in the order they were
     // written: by file path, then line.
     let mut rank: HashMap<i64, usize> = HashMap::new();
@@ -757,25 +763,20 @@ fn read_events(
         rank.insert(r.get(0)?, n);
     }
     drop(rows);
-    let of_scope = of_scope(scope);
-    let mut stmt = conn.prepare(&format!(
+    let sql = format!(
         "{} SELECT instance, date, file, line, status, note, evidence FROM events
-         WHERE instance IS NOT NULL AND date <= :as_of {of_scope}",
-        scope.with()
-    ))?;
-    let mut params = scope.params(&of_scope);
-    if !of_scope.contains(":as_of") {
-        params.push((":as_of", &scope.as_of));
-    }
-    let mut rows = stmt.query(params.as_slice())?;
+         WHERE date <= :as_of AND instance IN (
+             SELECT i.id FROM instances i LEFT JOIN standing s ON s.instance = i.id
+             WHERE (i.recurring OR s.date > :as_of) {})",
+        scope.with(),
+        scope.cond("i.policy", "i.unit")
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(scope.params(&sql).as_slice())?;
     let mut read = Vec::new();
     while let Some(r) = rows.next()? {
-        let instance = r.get(0)?;
-        if !keep(instance) {
-            continue;
-        }
         read.push(EventRow {
-            instance,
+            instance: r.get(0)?,
             written: (rank.get(&r.get(2)?).copied(), r.get(3)?),
             event: StatusEvent {
                 date: date(r.get_ref(1)?.as_str()?)?,
