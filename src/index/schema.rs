@@ -1,7 +1,7 @@
 //! The index's tables. The index is derived from the workspace files and can be rebuilt
 //! at any time, so a change of schema simply bumps `VERSION` and rebuilds.
 
-pub const VERSION: i64 = 14;
+pub const VERSION: i64 = 15;
 
 /// The indexes of the progress tables, dropped and rebuilt around a bulk load. The date
 /// index serves "the figures as they stood on a date" early in the history (trend starts).
@@ -81,6 +81,8 @@ CREATE TABLE instances(
 );
 CREATE UNIQUE INDEX instances_key ON instances(policy, task, unit);
 CREATE INDEX instances_unit ON instances(unit);
+-- The few recurring instances, whose due dates and events a report reads.
+CREATE INDEX instances_recurring ON instances(id) WHERE recurring;
 -- The due dates of each instance: one for a deadline, one per period for a recurring task,
 -- none for an ongoing task.
 CREATE TABLE dues(
@@ -118,6 +120,8 @@ CREATE TABLE standing(
     instance INTEGER PRIMARY KEY, date TEXT NOT NULL, status TEXT NOT NULL,
     note TEXT NOT NULL, evidence TEXT NOT NULL
 );
+-- The instances whose history goes on past a report's as-of date.
+CREATE INDEX standing_date ON standing(date);
 CREATE TABLE stale(instance INTEGER PRIMARY KEY);
 CREATE TRIGGER events_added AFTER INSERT ON events WHEN NEW.instance IS NOT NULL BEGIN
     INSERT OR IGNORE INTO stale VALUES (NEW.instance);

@@ -753,6 +753,7 @@ struct EventRow {
 /// The status events up to the as-of date that `standing` does not stand for: those of
 /// the recurring tasks in scope, and of the single tasks whose history goes on past it.
 fn read_events(conn: &Connection, scope: &Scope) -> Result<Vec<EventRow>> {
+    let cond = scope.cond("i.policy", "i.unit");
     // Events go in the order they happened and, on one day, in the order they were
     // written: by file path, then line.
     let mut rank: HashMap<i64, usize> = HashMap::new();
@@ -766,10 +767,11 @@ fn read_events(conn: &Connection, scope: &Scope) -> Result<Vec<EventRow>> {
     let sql = format!(
         "{} SELECT instance, date, file, line, status, note, evidence FROM events
          WHERE date <= :as_of AND instance IN (
-             SELECT i.id FROM instances i LEFT JOIN standing s ON s.instance = i.id
-             WHERE (i.recurring OR s.date > :as_of) {})",
+             SELECT i.id FROM instances i WHERE i.recurring {cond}
+             UNION ALL
+             SELECT i.id FROM standing s JOIN instances i ON i.id = s.instance
+             WHERE s.date > :as_of {cond})",
         scope.with(),
-        scope.cond("i.policy", "i.unit")
     );
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query(scope.params(&sql).as_slice())?;
