@@ -228,7 +228,8 @@ pub fn registry(conn: &Connection) -> Result<Registry> {
 }
 
 /// The units a report of `district` names: those within it, those above it, and the lead
-/// and supporting units of tasks; not the rest of the province.
+/// and supporting units of tasks; not the rest of the province, which reading the units in
+/// their order would pass over (`CROSS JOIN` keeps SQLite from that plan).
 fn registry_within(conn: &Connection, district: &str) -> Result<Registry> {
     registry_of(
         conn,
@@ -237,8 +238,8 @@ fn registry_within(conn: &Connection, district: &str) -> Result<Registry> {
              up(id) AS (SELECT :district UNION SELECT u.parent FROM units u JOIN up ON u.id = up.id
                         WHERE u.parent IS NOT NULL),
              named(id) AS (SELECT id FROM down UNION SELECT id FROM up UNION SELECT unit FROM owners)
-         SELECT u.id, u.name, u.level, u.kind, u.parent FROM named JOIN units u ON u.id = named.id
-         ORDER BY u.ord",
+         SELECT u.id, u.name, u.level, u.kind, u.parent FROM named CROSS JOIN units u
+         ON u.id = named.id ORDER BY u.ord",
         &[(":district", &district)],
     )
 }
