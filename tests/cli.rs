@@ -55,6 +55,18 @@ impl Ws {
         all.extend(["--format", "json"]);
         serde_json::from_str(&self.stdout(&all, code)).unwrap()
     }
+
+    /// The row of task `task` in 湖里区's own report as of `as_of`.
+    fn huli_task(&self, task: &str, as_of: &str) -> Value {
+        let report = self.json(&["status", "--district", "湖里区", "--as-of", as_of], 0);
+        report["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["task"] == task)
+            .unwrap()
+            .clone()
+    }
 }
 
 #[test]
@@ -142,17 +154,7 @@ fn a_month_before_a_task_was_done_shows_it_as_it_stood_then() {
     );
     // By the end of July it is done, 40 days late.
     assert!(t1(&["overdue", "--as-of", "2024-07-31"], 1).is_empty());
-    let huli = ws.json(
-        &["status", "--district", "湖里区", "--as-of", "2024-07-31"],
-        0,
-    );
-    let task = huli["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["task"] == "t1")
-        .unwrap()
-        .clone();
+    let task = ws.huli_task("t1", "2024-07-31");
     assert_eq!(
         (&task["status"], &task["days_late"]),
         (&"done_late".into(), &40.into())
@@ -452,17 +454,7 @@ fn record_appends_a_status_event_and_the_next_report_sees_it() {
         ws.json(&["overdue", "--as-of", "2024-06-30"], 0),
         serde_json::json!([])
     );
-    let s = ws.json(
-        &["status", "--district", "湖里区", "--as-of", "2024-06-30"],
-        0,
-    );
-    let t1 = s["tasks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|t| t["task"] == "t1")
-        .unwrap()
-        .clone();
+    let t1 = ws.huli_task("t1", "2024-06-30");
     assert_eq!(t1["status"], "done_late");
     assert_eq!(t1["days_late"], 15);
 }
