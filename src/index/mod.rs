@@ -872,6 +872,9 @@ fn rebuild_ends(tx: &Transaction, metric: Option<&str>) -> Result<()> {
 fn update_standing(tx: &Transaction, whole: bool) -> Result<()> {
     const WHOLE: i64 = 20_000;
     let stale: i64 = tx.query_row("SELECT count(*) FROM stale", [], |r| r.get(0))?;
+    if stale == 0 && !whole {
+        return Ok(());
+    }
     // The newest event is the last written of its newest day, as `latest` keeps the newest
     // figure: in the file whose path sorts last, on its last line.
     if whole || stale > WHOLE {
@@ -886,7 +889,7 @@ fn update_standing(tx: &Transaction, whole: bool) -> Result<()> {
                  WHERE e.instance IS NOT NULL)
              WHERE n = 1;",
         )?;
-    } else if stale > 0 {
+    } else {
         tx.execute_batch(
             "DELETE FROM standing WHERE instance IN stale;
              INSERT INTO standing(instance, date, status, note, evidence)
