@@ -157,8 +157,8 @@ fn reading_shared_with_a_second_connection_gives_the_rows_of_one_read() {
             "the shipped policies have {what}"
         );
     }
-    // The targets are read beside the tasks; for `overdue` the events beside the instances,
-    // for `gaps` the figures beside the targets' units.
+    // The targets are read beside the tasks; for `overdue` the later half of the instances
+    // and the events beside the first half, for `gaps` the figures beside the targets' units.
     for need in [Need::ALL, Need::OVERDUE, Need::TARGETS] {
         let other = index.reader()().unwrap();
         assert!(other.is_some(), "an index in a file can be read twice");

@@ -449,8 +449,9 @@ impl Snapshot {
 
     /// Like [`Snapshot::read`], sharing the reading with a second connection to the same
     /// index, from `beside`, in a thread of its own: the targets beside the tasks, which
-    /// take about as long at a province's scale; for a report of tasks alone the events
-    /// beside the instances; for one of targets alone the figures beside the targets.
+    /// take about as long at a province's scale; for a report of tasks alone the later
+    /// half of the instances, and the events, beside the first half; for one of targets
+    /// alone the figures beside the targets.
     /// The second connection is used only when it sees the index as `conn` does (the same
     /// [`generation`]). On any error there, or where no thread can be started, its part is
     /// read on `conn`, where a real problem shows as it would have.
@@ -468,7 +469,7 @@ impl Snapshot {
             // A district's parts are small: a second connection would cost more than it saves.
             if f.district.is_some() || !(tasks || need.targets) {
                 let tasks_read = tasks
-                    .then(|| read_tasks(conn, as_of, need.tasks, f, || None))
+                    .then(|| read_tasks(conn, as_of, need.tasks, f, None, || None))
                     .transpose()?;
                 let targets = need
                     .targets
@@ -482,13 +483,23 @@ impl Snapshot {
                 on_second(beside, &seen, read)
             };
             if !need.targets {
+                // The instances in two halves, the later with the events on the second
+                // connection.
+                let split = middle_id(conn)?;
                 let tasks_read = std::thread::scope(|threads| {
-                    let events = start(threads, || {
-                        second(&|tx| read_events(tx, &scope).map(Beside::Events))
+                    let later = split.and_then(|at| {
+                        start(threads, move || {
+                            second(&|tx| {
+                                let scan = scan_instances(tx, need.tasks, &scope, Ids::After(at))?;
+                                Ok(Beside::Tasks(scan, read_events(tx, &scope)?))
+                            })
+                        })
                     });
-                    read_tasks(conn, as_of, need.tasks, f, || match events.map(finish) {
-                        Some(Some(Beside::Events(events))) => Some(events),
-                        _ => None,
+                    read_tasks(conn, as_of, need.tasks, f, split, || {
+                        match later.map(finish) {
+                            Some(Some(Beside::Tasks(scan, events))) => Some((scan, events)),
+                            _ => None,
+                        }
                     })
                 })?;
                 return Ok((Some(tasks_read), None));
@@ -517,7 +528,7 @@ impl Snapshot {
                             .map(Beside::Targets)
                     })
                 });
-                let tasks_read = read_tasks(conn, as_of, need.tasks, f, || None);
+                let tasks_read = read_tasks(conn, as_of, need.tasks, f, None, || None);
                 (tasks_read, targets.map(finish))
             });
             let targets = match targets {
@@ -550,7 +561,8 @@ type TasksRead = (Vec<TaskInfo>, Vec<InstanceInfo>);
 /// What a second connection reads beside the first.
 enum Beside {
     Targets(Targets),
-    Events(Vec<EventRow>),
+    /// The later instances and the events.
+    Tasks(Scan, Vec<EventRow>),
     /// The metrics the targets judge, and their figures now.
     Figures(Vec<String>, Values),
 }
@@ -588,14 +600,16 @@ struct Targets {
     at_start: HashMap<NaiveDate, Values>,
 }
 
-/// The tasks and their instances in scope. The events come from `events_read` when it
-/// has them, read on another connection meanwhile; else they are read here.
+/// The tasks and their instances in scope. With `split`, the instances after that id
+/// and the events come from `later` when it has them, read on another connection
+/// meanwhile; else they are read here.
 fn read_tasks(
     conn: &Connection,
     as_of: NaiveDate,
     need: TaskNeed,
     f: &Filter,
-    events_read: impl FnOnce() -> Option<Vec<EventRow>>,
+    split: Option<i64>,
+    later: impl FnOnce() -> Option<(Scan, Vec<EventRow>)>,
 ) -> Result<TasksRead> {
     let mut owners: HashMap<(String, String), (Vec<String>, Vec<String>)> = HashMap::new();
     let mut stmt = conn
@@ -649,6 +663,124 @@ fn read_tasks(
     }
 
     let scope = Scope::new(f, as_of);
+    let (first, later) = match split {
+        None => (scan_instances(conn, need, &scope, Ids::All)?, None),
+        Some(at) => {
+            let first = scan_instances(conn, need, &scope, Ids::UpTo(at))?;
+            match later() {
+                Some((scan, events)) => (first.then(scan), Some(events)),
+                None => (
+                    first.then(scan_instances(conn, need, &scope, Ids::After(at))?),
+                    None,
+                ),
+            }
+        }
+    };
+    let (ids, mut instances) = first.placed(|(policy, task)| {
+        place
+            .get(policy.as_str())
+            .and_then(|p| p.get(task.as_str()))
+            .copied()
+    });
+    let slot = Slots::new(&ids);
+
+    // A recurring task's due dates, and the events of what `standing` does not settle.
+    let (cond, with) = (scope.cond("i.policy", "i.unit"), scope.with());
+    let sql = format!(
+        "{with} SELECT instance, due FROM dues
+         WHERE instance IN (SELECT id FROM instances i WHERE i.recurring {cond})"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(scope.params(&sql).as_slice())?;
+    while let Some(r) = rows.next()? {
+        if let Some(at) = slot.of(r.get(0)?) {
+            instances[at].dues.push(date(r.get_ref(1)?.as_str()?)?);
+        }
+    }
+    drop(rows);
+    for inst in &mut instances {
+        inst.dues.sort_unstable();
+    }
+    let events = match later {
+        Some(events) => events,
+        None => read_events(conn, &scope)?,
+    };
+    let mut read: Vec<_> = events
+        .into_iter()
+        .filter_map(|e| Some((slot.of(e.instance)?, e.event.date, e.written, e.event)))
+        .collect();
+    read.sort_unstable_by_key(|(at, date, written, _)| (*at, *date, *written));
+    for (at, _, _, event) in read {
+        instances[at].events.push(event);
+    }
+    drop(place);
+    Ok((tasks, instances))
+}
+
+/// Which instances one scan reads, by id.
+#[derive(Clone, Copy)]
+enum Ids {
+    All,
+    UpTo(i64),
+    After(i64),
+}
+
+/// The id at which a province's instances are read in two scans, one on each connection:
+/// the middle of their ids.
+fn middle_id(conn: &Connection) -> Result<Option<i64>> {
+    let (low, high): (Option<i64>, Option<i64>) =
+        conn.query_row("SELECT min(id), max(id) FROM instances", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    Ok(low.zip(high).map(|(low, high)| low + (high - low) / 2))
+}
+
+/// Instances as one scan reads them, in id order. Their tasks are named by (policy, task)
+/// in `keys`, to be found among the tasks read, since a scan may run beside that reading.
+struct Scan {
+    keys: Vec<(String, String)>,
+    ids: Vec<i64>,
+    /// `task` is a place in `keys`.
+    instances: Vec<InstanceInfo>,
+}
+
+impl Scan {
+    /// This scan followed by `later`, of the instances after this one's.
+    fn then(mut self, later: Scan) -> Scan {
+        let offset = self.keys.len();
+        self.keys.extend(later.keys);
+        self.ids.extend(later.ids);
+        self.instances
+            .extend(later.instances.into_iter().map(|mut inst| {
+                inst.task += offset;
+                inst
+            }));
+        self
+    }
+
+    /// The ids and instances with their tasks' places from `place`; an instance of a task
+    /// that is not there is left out.
+    fn placed(
+        self,
+        place: impl Fn(&(String, String)) -> Option<usize>,
+    ) -> (Vec<i64>, Vec<InstanceInfo>) {
+        let places: Vec<Option<usize>> = self.keys.iter().map(place).collect();
+        self.ids
+            .into_iter()
+            .zip(self.instances)
+            .filter_map(|(id, mut inst)| {
+                inst.task = places[inst.task]?;
+                Some((id, inst))
+            })
+            .unzip()
+    }
+}
+
+/// The instances in scope with `ids`, each with its standing as its events when that
+/// settles it. Those of one task are together, so a task's key is made only when it
+/// changes.
+fn scan_instances(conn: &Connection, need: TaskNeed, scope: &Scope, ids: Ids) -> Result<Scan> {
+    let as_of = scope.as_of_date;
     let cond = scope.cond("i.policy", "i.unit");
     let with = scope.with();
     // A single task is judged by its newest event up to the as-of date, which `standing`
@@ -660,30 +792,37 @@ fn read_tasks(
     } else {
         ""
     };
-    // Instances come in id order, which is the order reports list them in; those of one
-    // task are together, so a task is looked up only when it changes.
-    let mut ids: Vec<i64> = Vec::new();
-    let mut instances: Vec<InstanceInfo> = Vec::new();
+    let (range, at) = match ids {
+        Ids::All => ("", None),
+        Ids::UpTo(at) => ("AND i.id <= :at", Some(at)),
+        Ids::After(at) => ("AND i.id > :at", Some(at)),
+    };
     let sql = format!(
         "{with} SELECT i.id, i.policy, i.task, i.unit, i.due, i.recurring,
                 s.date, s.status, s.note, s.evidence
          FROM instances i LEFT JOIN standing s ON s.instance = i.id
-         WHERE 1 {cond} {late} ORDER BY i.id"
+         WHERE 1 {range} {cond} {late} ORDER BY i.id"
     );
+    let mut params = scope.params(&sql);
+    if let Some(at) = &at {
+        params.push((":at", at));
+    }
     let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(scope.params(&sql).as_slice())?;
-    let mut last: Option<(String, String, Option<usize>)> = None;
+    let mut rows = stmt.query(params.as_slice())?;
+    let mut scan = Scan {
+        keys: Vec::new(),
+        ids: Vec::new(),
+        instances: Vec::new(),
+    };
     while let Some(r) = rows.next()? {
         let (policy, task) = (r.get_ref(1)?.as_str()?, r.get_ref(2)?.as_str()?);
-        let known = match &last {
-            Some((p, t, known)) if p == policy && t == task => *known,
-            _ => {
-                let known = place.get(policy).and_then(|p| p.get(task)).copied();
-                last = Some((policy.to_owned(), task.to_owned(), known));
-                known
-            }
-        };
-        let Some(task) = known else { continue };
+        if scan
+            .keys
+            .last()
+            .is_none_or(|(p, t)| p != policy || t != task)
+        {
+            scan.keys.push((policy.to_owned(), task.to_owned()));
+        }
         let recurring: bool = r.get(5)?;
         let (dues, newest) = if recurring {
             (None, None)
@@ -700,47 +839,15 @@ fn read_tasks(
             }],
             _ => Vec::new(),
         };
-        ids.push(r.get(0)?);
-        instances.push(InstanceInfo {
-            task,
+        scan.ids.push(r.get(0)?);
+        scan.instances.push(InstanceInfo {
+            task: scan.keys.len() - 1,
             unit: r.get(3)?,
             dues: dues.into_iter().collect(),
             events,
         });
     }
-    drop(rows);
-    let slot = Slots::new(&ids);
-
-    // A recurring task's due dates, and the events of what `standing` does not settle.
-    let sql = format!(
-        "{with} SELECT instance, due FROM dues
-         WHERE instance IN (SELECT id FROM instances i WHERE i.recurring {cond})"
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(scope.params(&sql).as_slice())?;
-    while let Some(r) = rows.next()? {
-        if let Some(at) = slot.of(r.get(0)?) {
-            instances[at].dues.push(date(r.get_ref(1)?.as_str()?)?);
-        }
-    }
-    drop(rows);
-    for inst in &mut instances {
-        inst.dues.sort_unstable();
-    }
-    let events = match events_read() {
-        Some(events) => events,
-        None => read_events(conn, &scope)?,
-    };
-    let mut read: Vec<_> = events
-        .into_iter()
-        .filter_map(|e| Some((slot.of(e.instance)?, e.event.date, e.written, e.event)))
-        .collect();
-    read.sort_unstable_by_key(|(at, date, written, _)| (*at, *date, *written));
-    for (at, _, _, event) in read {
-        instances[at].events.push(event);
-    }
-    drop(place);
-    Ok((tasks, instances))
+    Ok(scan)
 }
 
 /// A status event as read, before it is placed with its instance.
@@ -1006,6 +1113,7 @@ struct Scope<'a> {
     policy: Option<&'a String>,
     roots: Option<String>,
     as_of: String,
+    as_of_date: NaiveDate,
 }
 
 impl<'a> Scope<'a> {
@@ -1017,6 +1125,7 @@ impl<'a> Scope<'a> {
                 .as_ref()
                 .map(|d| serde_json::Value::from(vec![d.as_str()]).to_string()),
             as_of: as_of.to_string(),
+            as_of_date: as_of,
         }
     }
 
