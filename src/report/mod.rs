@@ -224,9 +224,33 @@ fn for_each_occurrence<'a>(
 
 /// The overdue occurrences, most days late first.
 pub fn overdue_rows(s: &Snapshot, f: &Filter, window_days: i64) -> Vec<TaskRow> {
-    let mut rows = task_rows_where(s, f, window_days, |st| st.light() == Light::Red);
-    rows.sort_by_key(|r| std::cmp::Reverse(r.days_overdue));
-    rows
+    let most_late = |r: &TaskRow| std::cmp::Reverse(r.days_overdue);
+    // Each half is sorted on its own thread, and the two merged: moving a province's
+    // rows about is most of the sorting.
+    let sorted = |instances: &[InstanceInfo]| {
+        let mut rows = task_rows_of(s, f, window_days, instances, |st| st.light() == Light::Red);
+        rows.sort_by_key(most_late);
+        rows
+    };
+    match crate::halves::in_halves(&s.instances, sorted) {
+        (rows, None) => rows,
+        (first, Some(second)) => merged(first, second, most_late),
+    }
+}
+
+/// Two lists sorted by `key` as one, an item of `first` before an equal one of `second`,
+/// as a stable sort of the two together would place them.
+fn merged<T, K: Ord>(first: Vec<T>, second: Vec<T>, key: impl Fn(&T) -> K) -> Vec<T> {
+    let mut out = Vec::with_capacity(first.len() + second.len());
+    let mut second = second.into_iter().peekable();
+    for item in first {
+        while let Some(earlier) = second.next_if(|other| key(other) < key(&item)) {
+            out.push(earlier);
+        }
+        out.push(item);
+    }
+    out.extend(second);
+    out
 }
 
 /// The counts of each unit, in the order the units are first met.
