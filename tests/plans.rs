@@ -156,6 +156,34 @@ fn reports_read_large_tables_through_indexes() {
     });
     check(&db, "overdue", &sqls, &["units", "u"]);
 
+    // Read with a second connection, as `overdue` is: no statement on the first scans the
+    // instances from end to end, neither the read of the first half of them (a range of
+    // ids) nor the search for where the halves meet; only the partial index of the
+    // recurring ones is read through.
+    let sqls = statements(&db, |c| {
+        let tx = c.unchecked_transaction().unwrap();
+        let mut s = snapshot::open_for(&tx, now, Need::OVERDUE, None).unwrap();
+        let other = Connection::open(&db).unwrap();
+        s.read_beside(
+            &tx,
+            move || Ok(Some(other)),
+            Need::OVERDUE,
+            &Filter::default(),
+        )
+        .unwrap();
+    });
+    let conn = Connection::open(&db).unwrap();
+    assert!(sqls.iter().any(|sql| sql.contains("i.id <= ")), "{sqls:#?}");
+    for sql in &sqls {
+        let steps = plan(&conn, sql);
+        let scans: Vec<&String> = steps
+            .iter()
+            .filter(|s| s.starts_with("SCAN instances") || s.starts_with("SCAN i "))
+            .filter(|s| !s.contains("INDEX instances_recurring"))
+            .collect();
+        assert!(scans.is_empty(), "{sql}\nscans the instances: {steps:#?}");
+    }
+
     // One district: not even the units or the instances are read whole.
     let district = Filter {
         district: Some("d1".into()),
