@@ -208,6 +208,35 @@ fn reading_shared_with_a_second_connection_gives_the_rows_of_one_read() {
 }
 
 #[test]
+fn an_index_with_instances_of_a_task_it_does_not_define_is_refused() {
+    let dir = shipped();
+    let index = index(dir.path());
+    let as_of = NaiveDate::from_ymd_opt(2024, 6, 30).unwrap();
+    // Damaged from outside: the last instance (read in the later half when the reading is
+    // shared) names a task no manifest defines.
+    index
+        .conn()
+        .execute(
+            "INSERT INTO instances(id, policy, task, unit, due, recurring)
+             SELECT max(id) + 1, 'nowhere', 't9', 'xm-siming', '2024-01-01', 0 FROM instances",
+            [],
+        )
+        .unwrap();
+    let refused = |read: anyhow::Result<()>| {
+        let message = format!("{:#}", read.expect_err("a damaged index is refused"));
+        assert!(
+            message.contains("task t9 of nowhere") && message.contains("delete the index"),
+            "{message}"
+        );
+    };
+    refused(snapshot::load(index.conn(), as_of, Need::ALL).map(drop));
+    let tx = index.conn().unchecked_transaction().unwrap();
+    let mut s = snapshot::open_for(&tx, as_of, Need::OVERDUE, None).unwrap();
+    let other = index.reader()().unwrap();
+    refused(s.read_beside(&tx, move || Ok(other), Need::OVERDUE, &Filter::default()));
+}
+
+#[test]
 fn a_refresh_that_changes_the_index_marks_a_new_generation_and_one_that_does_not_keeps_it() {
     let dir = shipped();
     let ws = Workspace::locate(Some(dir.path())).unwrap();

@@ -663,25 +663,25 @@ fn read_tasks(
     }
 
     let scope = Scope::new(f, as_of);
-    let (first, later) = match split {
-        None => (scan_instances(conn, need, &scope, Ids::All)?, None),
+    let (first, later, events) = match split {
+        None => (scan_instances(conn, need, &scope, Ids::All)?, None, None),
         Some(at) => {
             let first = scan_instances(conn, need, &scope, Ids::UpTo(at))?;
             match later() {
-                Some((scan, events)) => (first.then(scan), Some(events)),
-                None => (
-                    first.then(scan_instances(conn, need, &scope, Ids::After(at))?),
-                    None,
-                ),
+                Some((scan, events)) => (first, Some(scan), Some(events)),
+                None => {
+                    let scan = scan_instances(conn, need, &scope, Ids::After(at))?;
+                    (first, Some(scan), None)
+                }
             }
         }
     };
-    let (ids, mut instances) = first.placed(|(policy, task)| {
+    let (ids, mut instances) = first.placed(later, |(policy, task)| {
         place
             .get(policy.as_str())
             .and_then(|p| p.get(task.as_str()))
             .copied()
-    });
+    })?;
     let slot = Slots::new(&ids);
 
     // A recurring task's due dates, and the events of what `standing` does not settle.
@@ -701,7 +701,7 @@ fn read_tasks(
     for inst in &mut instances {
         inst.dues.sort_unstable();
     }
-    let events = match later {
+    let events = match events {
         Some(events) => events,
         None => read_events(conn, &scope)?,
     };
@@ -747,34 +747,46 @@ struct Scan {
 }
 
 impl Scan {
-    /// This scan followed by `later`, of the instances after this one's.
-    fn then(mut self, later: Scan) -> Scan {
-        let offset = self.keys.len();
-        self.keys.extend(later.keys);
-        self.ids.extend(later.ids);
-        self.instances
-            .extend(later.instances.into_iter().map(|mut inst| {
-                inst.task += offset;
-                inst
-            }));
-        self
-    }
-
-    /// The ids and instances with their tasks' places from `place`; an instance of a task
-    /// that is not there is left out.
+    /// The ids and instances of this scan and then of `later`'s, with their tasks' places
+    /// from `place`. The first scan's lists are kept and the later's moved onto them: a
+    /// province's instances are many.
     fn placed(
         self,
+        later: Option<Scan>,
         place: impl Fn(&(String, String)) -> Option<usize>,
-    ) -> (Vec<i64>, Vec<InstanceInfo>) {
-        let places: Vec<Option<usize>> = self.keys.iter().map(place).collect();
-        self.ids
-            .into_iter()
-            .zip(self.instances)
-            .filter_map(|(id, mut inst)| {
-                inst.task = places[inst.task]?;
-                Some((id, inst))
+    ) -> Result<(Vec<i64>, Vec<InstanceInfo>)> {
+        let (mut ids, mut instances) = self.with_places(&place)?;
+        if let Some(later) = later {
+            let (more_ids, more) = later.with_places(&place)?;
+            ids.extend(more_ids);
+            instances.extend(more);
+        }
+        Ok((ids, instances))
+    }
+
+    /// An instance of a task the index does not define is an index damaged from outside,
+    /// which no report can be trusted on.
+    fn with_places(
+        mut self,
+        place: impl Fn(&(String, String)) -> Option<usize>,
+    ) -> Result<(Vec<i64>, Vec<InstanceInfo>)> {
+        let places = self
+            .keys
+            .iter()
+            .map(|key| {
+                place(key).with_context(|| {
+                    format!(
+                        "the index holds instances of task {} of {}, which it does not \
+                         define: delete the index, and the next command builds it again",
+                        key.1, key.0
+                    )
+                })
             })
-            .unzip()
+            .collect::<Result<Vec<usize>>>()?;
+        for inst in &mut self.instances {
+            inst.task = places[inst.task];
+        }
+        Ok((self.ids, self.instances))
     }
 }
 
