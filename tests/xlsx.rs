@@ -182,7 +182,8 @@ fn widths(xml: &str) -> Vec<(usize, f64)> {
 #[test]
 fn overdue_rows_in_chinese_have_typed_cells() {
     let (_dir, ws, s) = load("basic");
-    let rows = overdue_rows(&s, &Filter::default(), ws.due_soon_days);
+    let overdue = overdue_rows(&s, &Filter::default(), ws.due_soon_days);
+    let rows = overdue.rows();
     assert_eq!(rows.len(), 1, "{rows:#?}");
     let mut book = Book::new(rows_xlsx(&rows, "逾期任务", Lang::Zh).unwrap());
     assert_eq!(book.names(), ["逾期任务"]);
@@ -255,7 +256,8 @@ fn overdue_rows_in_chinese_have_typed_cells() {
 #[test]
 fn rows_in_english_have_english_headers_and_words() {
     let (_dir, ws, s) = load("basic");
-    let rows = overdue_rows(&s, &Filter::default(), ws.due_soon_days);
+    let overdue = overdue_rows(&s, &Filter::default(), ws.due_soon_days);
+    let rows = overdue.rows();
     let mut book = Book::new(rows_xlsx(&rows, "Overdue", Lang::En).unwrap());
     assert_eq!(book.names(), ["Overdue"]);
     let grid = book.grid("Overdue");
@@ -331,7 +333,8 @@ fn the_tree_workspace_writes_unit_summaries() {
 #[test]
 fn sheet_names_are_made_acceptable_to_excel() {
     let (_dir, ws, s) = load("basic");
-    let rows = overdue_rows(&s, &Filter::default(), ws.due_soon_days);
+    let overdue = overdue_rows(&s, &Filter::default(), ws.due_soon_days);
+    let rows = overdue.rows();
     let name = "逾期/任务:[2024?]*".to_string() + &"长".repeat(40);
     let book = Book::new(rows_xlsx(&rows, &name, Lang::Zh).unwrap());
     let names = book.names();

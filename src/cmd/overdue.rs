@@ -11,7 +11,8 @@ use std::process::ExitCode;
 
 pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
     let (ctx, s, f) = Ctx::open_scoped(cli, args, Need::OVERDUE)?;
-    let rows = overdue_rows(&s, &f, ctx.ws.due_soon_days);
+    let overdue = overdue_rows(&s, &f, ctx.ws.due_soon_days);
+    let rows = overdue.rows();
     if rows.is_empty() && args.format == Format::Table {
         print(&match ctx.lang {
             Lang::En => format!("nothing is overdue as of {}\n", s.as_of),
@@ -21,6 +22,7 @@ pub fn run(cli: &Cli, args: &ReportArgs) -> Result<ExitCode> {
         emit(&rows, args, ctx.lang, ctx.lang.pick("Overdue", "逾期任务"))?;
     }
     let findings = !rows.is_empty();
-    leave((s, rows));
+    leave(rows);
+    leave((s, overdue));
     Ok(exit(findings))
 }

@@ -7,6 +7,29 @@ use crate::judge::task::Light;
 use crate::judge::trend::Pace;
 use crate::report::{GapRow, TaskRow, UnitSummary};
 
+/// Rows listed by reference, in an order of their own (see [`crate::report::Overdue`]).
+impl<R: Row> Row for &R {
+    const KEYS: &'static [&'static str] = R::KEYS;
+    fn record(&self) -> Vec<String> {
+        (*self).record()
+    }
+    fn table_header(lang: Lang) -> Vec<&'static str> {
+        R::table_header(lang)
+    }
+    fn table_cells(&self, lang: Lang) -> Vec<String> {
+        (*self).table_cells(lang)
+    }
+    fn xlsx_header(lang: Lang) -> Vec<&'static str> {
+        R::xlsx_header(lang)
+    }
+    fn xlsx_cells(&self, lang: Lang) -> Vec<XlsxValue> {
+        (*self).xlsx_cells(lang)
+    }
+    fn light(&self) -> Option<Light> {
+        (*self).light()
+    }
+}
+
 impl Row for TaskRow {
     const KEYS: &'static [&'static str] = &[
         "policy",

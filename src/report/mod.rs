@@ -222,29 +222,45 @@ fn for_each_occurrence<'a>(
     }
 }
 
-/// The overdue occurrences, most days late first.
-pub fn overdue_rows(s: &Snapshot, f: &Filter, window_days: i64) -> Vec<TaskRow> {
-    let most_late = |r: &TaskRow| std::cmp::Reverse(r.days_overdue);
-    // Each half is sorted on its own thread, and the two merged: moving a province's
-    // rows about is most of the sorting.
+/// The overdue occurrences, made and sorted in two halves, each on its own thread. A
+/// province's rows are too many to move about again: [`Overdue::rows`] merges the halves
+/// by reference.
+pub struct Overdue {
+    first: Vec<TaskRow>,
+    second: Vec<TaskRow>,
+}
+
+impl Overdue {
+    /// The rows, most days late first and, on a tie, in the order of their instances.
+    pub fn rows(&self) -> Vec<&TaskRow> {
+        merged(&self.first, &self.second, most_late)
+    }
+}
+
+fn most_late(r: &TaskRow) -> std::cmp::Reverse<Option<i64>> {
+    std::cmp::Reverse(r.days_overdue)
+}
+
+pub fn overdue_rows(s: &Snapshot, f: &Filter, window_days: i64) -> Overdue {
     let sorted = |instances: &[InstanceInfo]| {
         let mut rows = task_rows_of(s, f, window_days, instances, |st| st.light() == Light::Red);
         rows.sort_by_key(most_late);
         rows
     };
-    match crate::halves::in_halves(&s.instances, sorted) {
-        (rows, None) => rows,
-        (first, Some(second)) => merged(first, second, most_late),
+    let (first, second) = crate::halves::in_halves(&s.instances, sorted);
+    Overdue {
+        first,
+        second: second.unwrap_or_default(),
     }
 }
 
 /// Two lists sorted by `key` as one, an item of `first` before an equal one of `second`,
 /// as a stable sort of the two together would place them.
-fn merged<T, K: Ord>(first: Vec<T>, second: Vec<T>, key: impl Fn(&T) -> K) -> Vec<T> {
+fn merged<'a, T, K: Ord>(first: &'a [T], second: &'a [T], key: impl Fn(&T) -> K) -> Vec<&'a T> {
     let mut out = Vec::with_capacity(first.len() + second.len());
-    let mut second = second.into_iter().peekable();
+    let mut second = second.iter().peekable();
     for item in first {
-        while let Some(earlier) = second.next_if(|other| key(other) < key(&item)) {
+        while let Some(earlier) = second.next_if(|other| key(other) < key(item)) {
             out.push(earlier);
         }
         out.push(item);
@@ -480,6 +496,7 @@ mod tests {
         let mut late = task_rows_of(&s, &f, 14, &s.instances, |st| st.light() == Light::Red);
         late.sort_by_key(|r| std::cmp::Reverse(r.days_overdue));
         assert!(late.len() > 1_000);
-        assert_eq!(json(&overdue_rows(&s, &f, 14)), json(&late));
+        let overdue = overdue_rows(&s, &f, 14);
+        assert_eq!(serde_json::to_value(overdue.rows()).unwrap(), json(&late));
     }
 }
