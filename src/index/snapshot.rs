@@ -490,7 +490,8 @@ impl Snapshot {
                     let later = split.and_then(|at| {
                         start(threads, move || {
                             second(&|tx| {
-                                let scan = scan_instances(tx, need.tasks, &scope, Ids::After(at))?;
+                                let scan =
+                                    scan_instances(tx, as_of, need.tasks, &scope, Ids::After(at))?;
                                 Ok(Beside::Tasks(scan, read_events(tx, &scope)?))
                             })
                         })
@@ -664,13 +665,17 @@ fn read_tasks(
 
     let scope = Scope::new(f, as_of);
     let (first, later, events) = match split {
-        None => (scan_instances(conn, need, &scope, Ids::All)?, None, None),
+        None => (
+            scan_instances(conn, as_of, need, &scope, Ids::All)?,
+            None,
+            None,
+        ),
         Some(at) => {
-            let first = scan_instances(conn, need, &scope, Ids::UpTo(at))?;
+            let first = scan_instances(conn, as_of, need, &scope, Ids::UpTo(at))?;
             match later() {
                 Some((scan, events)) => (first, Some(scan), Some(events)),
                 None => {
-                    let scan = scan_instances(conn, need, &scope, Ids::After(at))?;
+                    let scan = scan_instances(conn, as_of, need, &scope, Ids::After(at))?;
                     (first, Some(scan), None)
                 }
             }
@@ -793,8 +798,13 @@ impl Scan {
 /// The instances in scope with `ids`, each with its standing as its events when that
 /// settles it. Those of one task are together, so a task's key is made only when it
 /// changes.
-fn scan_instances(conn: &Connection, need: TaskNeed, scope: &Scope, ids: Ids) -> Result<Scan> {
-    let as_of = scope.as_of_date;
+fn scan_instances(
+    conn: &Connection,
+    as_of: NaiveDate,
+    need: TaskNeed,
+    scope: &Scope,
+    ids: Ids,
+) -> Result<Scan> {
     let cond = scope.cond("i.policy", "i.unit");
     let with = scope.with();
     // A single task is judged by its newest event up to the as-of date, which `standing`
@@ -1127,7 +1137,6 @@ struct Scope<'a> {
     policy: Option<&'a String>,
     roots: Option<String>,
     as_of: String,
-    as_of_date: NaiveDate,
 }
 
 impl<'a> Scope<'a> {
@@ -1139,7 +1148,6 @@ impl<'a> Scope<'a> {
                 .as_ref()
                 .map(|d| serde_json::Value::from(vec![d.as_str()]).to_string()),
             as_of: as_of.to_string(),
-            as_of_date: as_of,
         }
     }
 
