@@ -74,26 +74,17 @@ fn names(s: &Snapshot, ids: &[String], instance_unit: &str) -> Arc<[String]> {
 }
 
 /// Every task occurrence that matters at the as-of date: all of a single task, and for a
-/// recurring one those already due plus the next one.
+/// recurring one those already due plus the next one. Each half of the instances is made
+/// on its own thread.
 pub fn task_rows(s: &Snapshot, f: &Filter, window_days: i64) -> Vec<TaskRow> {
-    task_rows_where(s, f, window_days, |_| true)
-}
-
-/// The occurrences whose state `keep` accepts; rows are built only for those, which at a
-/// province's scale is most of a report's work.
-fn task_rows_where(
-    s: &Snapshot,
-    f: &Filter,
-    window_days: i64,
-    keep: impl Fn(State) -> bool + Sync,
-) -> Vec<TaskRow> {
-    let rows_of = |instances: &[InstanceInfo]| task_rows_of(s, f, window_days, instances, &keep);
+    let rows_of = |instances: &[InstanceInfo]| task_rows_of(s, f, window_days, instances, |_| true);
     let (mut rows, second) = crate::halves::in_halves(&s.instances, rows_of);
     rows.extend(second.into_iter().flatten());
     rows
 }
 
-/// The rows of these instances.
+/// The rows of these instances' occurrences whose state `keep` accepts: rows are made only
+/// for those, which at a province's scale is most of a report's work.
 fn task_rows_of(
     s: &Snapshot,
     f: &Filter,
