@@ -4,8 +4,9 @@
 #   bench/run.sh [SCALE]      SCALE in (0, 1], default 1 (Guangdong: 21 cities, ~120
 #                             districts, ~1,600 towns, ~26,000 communities, ~9.4M rows)
 #
-# Installs what it lacks (Debian's sqlite3, taskwarrior, faketime, hyperfine), builds in release
-# mode, generates the workspace once under target/bench/, and prints one line per figure.
+# Installs what it lacks (Debian's sqlite3, taskwarrior, faketime, hyperfine), builds in
+# release mode, generates the workspace once under target/bench/, and prints one line per
+# figure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
