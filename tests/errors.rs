@@ -753,6 +753,31 @@ fn deadline_and_every() {
 }
 
 #[test]
+fn every_names_no_day() {
+    let e = load_fails("every-names-no-day");
+    let d = error_at(
+        &e,
+        "policies/plan.toml:33:9",
+        &["`every` names no day", "never fall due"],
+    );
+    assert_snippet(d, "every = []", "[]");
+    assert_help(d, "every = [\"06-30\", \"12-31\"]");
+    assert_problems(&e, 1);
+}
+
+#[test]
+fn recurring_task_never_due() {
+    let e = load_fails("never-due");
+    let d = error_at(
+        &e,
+        "policies/plan.toml:33:9",
+        &["never falls due", "between 2025-07-01 and 2025-12-31"],
+    );
+    assert_help(d, "`starts`");
+    assert_problems(&e, 1);
+}
+
+#[test]
 fn unknown_section() {
     let e = load_fails("unknown-section");
     let d = error_at(&e, "policies/plan.toml:20:11", &["unknown section `mian`"]);

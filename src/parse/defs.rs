@@ -6,7 +6,7 @@
 
 use super::{date_of, deadline_of, toml_error};
 use crate::diag::{Diagnostic, Source};
-use crate::judge::deadline::parse_month_day;
+use crate::judge::deadline::{due_dates, parse_month_day};
 use crate::model::{
     Bounds, EACH_OWNER, Growth, Level, Measure, Metric, Observation, POPULATION, Schedule, Scope,
     Unit,
@@ -801,12 +801,21 @@ fn check_policy(
                     .starts
                     .as_ref()
                     .and_then(|d| date_of(src, d).map_err(|e| errors.push(e)).ok());
+                let all_read = days.len() == every.get_ref().len();
                 match period {
-                    Some((start, end)) => Some(Schedule::Every {
-                        days,
-                        from: starts.unwrap_or(start.max(issued)),
-                        until: end,
-                    }),
+                    Some((start, end)) => {
+                        let from = starts.unwrap_or(start.max(issued));
+                        let schedule = Schedule::Every {
+                            days,
+                            from,
+                            until: end,
+                        };
+                        // A task that never falls due would be in no report at all.
+                        if all_read && due_dates(&schedule).is_empty() {
+                            errors.push(never_due(src, every, from, end));
+                        }
+                        Some(schedule)
+                    }
                     None => {
                         errors.push(
                             src.error(every.span(), "a recurring task needs the policy's period")
@@ -991,6 +1000,28 @@ fn check_policy(
         tasks,
         targets,
     })
+}
+
+/// The error for a recurring task none of whose days falls within its time.
+fn never_due(
+    src: &Source,
+    every: &S<Vec<S<String>>>,
+    from: NaiveDate,
+    until: NaiveDate,
+) -> Diagnostic {
+    if every.get_ref().is_empty() {
+        src.error(
+            every.span(),
+            "`every` names no day, so the task would never fall due",
+        )
+        .help("list the days it falls due, e.g. every = [\"06-30\", \"12-31\"]")
+    } else {
+        src.error(
+            every.span(),
+            format!("the task never falls due: none of these days lies between {from} and {until}"),
+        )
+        .help("check the task's `starts` and the policy's period")
+    }
 }
 
 fn check_bounds(
