@@ -254,6 +254,22 @@ fn overdue_rows_in_chinese_have_typed_cells() {
 }
 
 #[test]
+fn a_note_longer_than_a_cell_holds_is_cut_not_the_workbook_lost() {
+    let (_dir, ws, s) = load("basic");
+    let overdue = overdue_rows(&s, &Filter::default(), ws.due_soon_days);
+    let mut row = overdue.rows()[0].clone();
+    row.note = "备注".repeat(20_000);
+    let mut book = Book::new(rows_xlsx(&[row], "逾期任务", Lang::Zh).unwrap());
+    let grid = book.grid("逾期任务");
+    let note = at(&grid[0], &grid[1], "备注").to_string();
+    assert_eq!(note.chars().count(), 32_767);
+    assert!(
+        note.starts_with("备注备注") && note.ends_with('…'),
+        "{note:.20}"
+    );
+}
+
+#[test]
 fn rows_in_english_have_english_headers_and_words() {
     let (_dir, ws, s) = load("basic");
     let overdue = overdue_rows(&s, &Filter::default(), ws.due_soon_days);

@@ -13,6 +13,7 @@ use crate::report::digest::Digest;
 use anyhow::{Context, Result};
 use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::{Color, ExcelDateTime, Format, FormatBorder, Workbook, Worksheet};
+use std::borrow::Cow;
 
 /// One cell of a row, typed for Excel.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,6 +73,26 @@ impl XlsxValue {
             XlsxValue::Empty => 0,
         }
     }
+}
+
+/// The most a cell holds, in UTF-16 code units as Excel counts them.
+const CELL_LIMIT: usize = 32_767;
+
+/// Text cut to what a cell holds, ending in "…" where it was cut: a note pasted whole from
+/// a document must not cost the whole workbook, and the cron job's Excel digest with it.
+fn clipped(s: &str) -> Cow<'_, str> {
+    if s.len() <= CELL_LIMIT || s.encode_utf16().count() <= CELL_LIMIT {
+        return Cow::Borrowed(s);
+    }
+    let mut units = 0;
+    let end = s
+        .char_indices()
+        .find(|&(_, c)| {
+            units += c.len_utf16();
+            units > CELL_LIMIT - 1
+        })
+        .map_or(s.len(), |(i, _)| i);
+    Cow::Owned(format!("{}…", &s[..end]))
 }
 
 /// A column never grows wider than this; longer text wraps.
@@ -219,7 +240,8 @@ impl<'a> Sheet<'a> {
         match v {
             XlsxValue::Text(s) => {
                 let format = fill.unwrap_or(if width > MAX_WIDTH { &f.wrap } else { &f.text });
-                self.ws.write_string_with_format(row, col, s, format)?;
+                self.ws
+                    .write_string_with_format(row, col, clipped(s), format)?;
             }
             XlsxValue::Number(n) => {
                 let format = if (n - n.round()).abs() < 1e-9 {
@@ -252,7 +274,7 @@ impl<'a> Sheet<'a> {
         let (row, f) = (self.row, self.f);
         self.grow(0, display_width(label));
         self.ws
-            .write_string_with_format(row, 0, label, fill.unwrap_or(&f.label))?;
+            .write_string_with_format(row, 0, clipped(label), fill.unwrap_or(&f.label))?;
         self.cell(1, v, None)?;
         self.row += 1;
         Ok(())
@@ -480,6 +502,19 @@ mod tests {
         assert_eq!(long.chars().count(), 31);
         // A character outside the BMP takes two of the 31 units.
         assert_eq!(sheet_name(&"𠀀".repeat(20)).chars().count(), 15);
+    }
+
+    #[test]
+    fn text_longer_than_a_cell_holds_is_cut_with_a_mark() {
+        let fits = "字".repeat(CELL_LIMIT);
+        assert!(matches!(clipped(&fits), Cow::Borrowed(_)));
+        let cut = clipped(&"字".repeat(CELL_LIMIT + 1)).into_owned();
+        assert_eq!(cut, format!("{}…", "字".repeat(CELL_LIMIT - 1)));
+        // Excel counts UTF-16 units: a character outside the BMP takes two, and is never
+        // split.
+        let cut = clipped(&format!("a{}", "😀".repeat(20_000))).into_owned();
+        assert_eq!(cut, format!("a{}…", "😀".repeat(16_382)));
+        assert!(cut.encode_utf16().count() <= CELL_LIMIT);
     }
 
     #[test]
