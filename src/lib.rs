@@ -52,6 +52,13 @@ pub fn main() -> ExitCode {
                 eprintln!("govtrack: {bad}");
             } else {
                 eprintln!("govtrack: error: {e:#}");
+                if index::damage(&e).is_some() {
+                    eprintln!(
+                        "govtrack: the index is damaged: delete it (.govtrack/index.sqlite in \
+                         the workspace, or the file --db names); it is rebuilt from the files, \
+                         which hold everything"
+                    );
+                }
             }
             ExitCode::from(2)
         }

@@ -847,6 +847,113 @@ fn another_schema_version_is_rebuilt_from_the_files() {
     );
 }
 
+/// The three reports as of 2024-06-30, as JSON, with each run's stderr.
+fn reports_and_stderr(ws: &Ws) -> (Vec<String>, String) {
+    let mut stderr = String::new();
+    let reports = [("overdue", 1), ("status", 0), ("gaps", 0)]
+        .map(|(report, code)| {
+            let out = ws
+                .cmd(&[report, "--as-of", "2024-06-30", "--format", "json"])
+                .output()
+                .unwrap();
+            stderr += &String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(code), "{report}: {stderr}");
+            String::from_utf8(out.stdout).unwrap()
+        })
+        .to_vec();
+    (reports, stderr)
+}
+
+/// Overwrites the bytes of the index at `at` with `bytes`.
+fn scribble(db: &Path, at: u64, bytes: &[u8]) {
+    use std::io::{Seek, SeekFrom, Write};
+    let mut f = std::fs::OpenOptions::new().write(true).open(db).unwrap();
+    f.seek(SeekFrom::Start(at)).unwrap();
+    f.write_all(bytes).unwrap();
+}
+
+#[test]
+fn an_index_cut_short_or_malformed_is_rebuilt_and_said() {
+    let ws = Ws::new();
+    ws.stdout(&["load"], 0);
+    let (before, quiet) = reports_and_stderr(&ws);
+    assert_eq!(quiet, "");
+
+    // Cut short, as by a full disk or a copy: SQLite would read the missing end of the
+    // last page as zeros without a word.
+    let len = std::fs::metadata(ws.db()).unwrap().len();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(ws.db())
+        .unwrap();
+    f.set_len(len - 1000).unwrap();
+    drop(f);
+    let (after, said) = reports_and_stderr(&ws);
+    assert_eq!(after, before);
+    assert_eq!(said.matches("was damaged").count(), 1, "{said}");
+    assert!(
+        said.contains("not a whole number of 4096-byte pages"),
+        "{said}"
+    );
+    assert!(said.contains("rebuilt from the files"), "{said}");
+
+    // The first page's table of tables overwritten.
+    scribble(&ws.db(), 100, &[0xff; 8]);
+    let (after, said) = reports_and_stderr(&ws);
+    assert_eq!(after, before);
+    assert!(
+        said.contains("damaged (SQLite finds it malformed)"),
+        "{said}"
+    );
+    assert!(
+        ws.stdout(&["verify"], 0)
+            .contains("the index matches the files")
+    );
+}
+
+#[test]
+fn a_damaged_page_found_while_reading_names_the_remedy() {
+    let ws = Ws::new();
+    ws.stdout(&["load"], 0);
+    let conn = rusqlite::Connection::open(ws.db()).unwrap();
+    let root: u32 = conn
+        .query_row(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'latest'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    drop(conn);
+    scribble(&ws.db(), u64::from(root - 1) * 4096, &[0xff; 16]);
+    let out = ws.cmd(&["gaps", "--as-of", "2024-06-30"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("malformed"), "{stderr}");
+    assert!(
+        stderr.contains("the index is damaged: delete it")
+            && stderr.contains("rebuilt from the files"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_an_index_is_left_alone() {
+    let ws = Ws::new();
+    let notes = ws.path("notes.txt");
+    std::fs::write(&notes, "my notes\n").unwrap();
+    let out = ws
+        .cmd(&["--db", notes.to_str().unwrap(), "status"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("notes.txt is not a govtrack index (not an SQLite database)"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "my notes\n");
+}
+
 #[test]
 fn the_database_location_follows_flag_environment_and_default() {
     let ws = Ws::new();

@@ -2,6 +2,7 @@
 
 use super::{Ctx, print};
 use crate::cli::Cli;
+use crate::index::Rebuilt;
 use anyhow::Result;
 use std::process::ExitCode;
 
@@ -9,7 +10,8 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
     let ctx = Ctx::open(cli)?;
     let r = &ctx.refresh;
     let mut out = String::new();
-    if r.rebuilt {
+    // A damaged index was said on stderr, as for every command.
+    if r.rebuilt == Some(Rebuilt::OtherVersion) {
         out += "the index was made by another version of govtrack: rebuilt from the files\n";
     }
     for f in &r.loaded {

@@ -14,7 +14,7 @@ use crate::cli::{Cli, Command, ReportArgs};
 use crate::halves;
 use crate::i18n::Lang;
 use crate::index::snapshot::{self, Need, Snapshot};
-use crate::index::{Index, Refresh};
+use crate::index::{Index, Rebuilt, Refresh};
 use crate::registry::{Registry, Unresolved};
 use crate::report::Filter;
 use crate::workspace::Workspace;
@@ -37,9 +37,10 @@ pub struct Ctx {
 impl Ctx {
     pub fn open(cli: &Cli) -> Result<Ctx> {
         let ws = Workspace::locate(cli.workspace.as_deref())?;
-        let (mut index, rebuilt) = Index::open(&ws.db_path(cli.db.as_deref()))?;
+        let db = ws.db_path(cli.db.as_deref());
+        let (mut index, rebuilt) = Index::open(&db)?;
         let mut refresh = index.refresh_with(&ws, &mut progress_bar())?;
-        refresh.rebuilt = rebuilt;
+        refresh.rebuilt = said(rebuilt, &db);
         Ok(Ctx {
             ws,
             lang: Lang::resolve(cli.lang),
@@ -68,7 +69,8 @@ impl Ctx {
         need: Need,
     ) -> Result<(Ctx, Snapshot, Filter)> {
         let ws = Workspace::locate(cli.workspace.as_deref())?;
-        let (mut index, rebuilt) = Index::open(&ws.db_path(cli.db.as_deref()))?;
+        let db = ws.db_path(cli.db.as_deref());
+        let (mut index, rebuilt) = Index::open(&db)?;
         let stop = Arc::new(AtomicBool::new(false));
         let first = index.reader_stopped_by(Some(Arc::clone(&stop)));
         let second = index.reader_stopped_by(Some(Arc::clone(&stop)));
@@ -93,7 +95,7 @@ impl Ctx {
             (refresh, early)
         });
         let mut refresh = refresh?;
-        refresh.rebuilt = rebuilt;
+        refresh.rebuilt = said(rebuilt, &db);
         let ctx = Ctx {
             ws,
             lang: Lang::resolve(cli.lang),
@@ -112,6 +114,18 @@ impl Ctx {
     pub fn scoped(&self, args: &ReportArgs, need: Need) -> Result<(Snapshot, Filter)> {
         self.read(|conn| scoped_on(conn, self.index.reader(), args, need))
     }
+}
+
+/// Says on stderr that a damaged index was rebuilt: the run is right, but whoever reads a
+/// cron job's mail should know the disk or a copy cut a file short.
+fn said(rebuilt: Option<Rebuilt>, db: &Path) -> Option<Rebuilt> {
+    if let Some(Rebuilt::Damaged(why)) = &rebuilt {
+        eprintln!(
+            "govtrack: the index {} was damaged ({why}); it was rebuilt from the files",
+            db.display()
+        );
+    }
+    rebuilt
 }
 
 /// What [`Ctx::scoped`] reads, on `conn` and a second connection from `beside`.

@@ -67,8 +67,82 @@ pub struct Refresh {
     pub unchanged: usize,
     /// Unchanged progress files read again because the definitions they refer to changed.
     pub reread: Vec<String>,
-    /// The index was made by another version of govtrack and was rebuilt.
-    pub rebuilt: bool,
+    /// The index was made anew from the files, and why.
+    pub rebuilt: Option<Rebuilt>,
+}
+
+/// Why an index was rebuilt from the files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rebuilt {
+    /// It was made by another version of govtrack.
+    OtherVersion,
+    /// It was damaged (cut short by a full disk or a copy, or overwritten), as this says.
+    Damaged(String),
+}
+
+/// The file beside the index that SQLite names after it (`-wal`, `-shm`).
+fn beside(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
+/// Why the file at `path` is a damaged index that SQLite might read without noticing:
+/// cut short, it no longer holds whole pages, and SQLite would read the missing end of a
+/// page as zeros, which can pass for empty fields. A file that is not an SQLite database
+/// at all is an error, and left alone: it may be a file of the user's named by mistake.
+fn torn(path: &Path) -> Result<Option<String>> {
+    use std::io::Read;
+    const MAGIC: &[u8] = b"SQLite format 3\0";
+    let mut head = Vec::with_capacity(100);
+    let len = match std::fs::File::open(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        opened => {
+            let file =
+                opened.with_context(|| format!("cannot open the index {}", path.display()))?;
+            let len = file.metadata()?.len();
+            file.take(100).read_to_end(&mut head)?;
+            len
+        }
+    };
+    if len == 0 {
+        return Ok(None);
+    }
+    let n = head.len().min(MAGIC.len());
+    if head[..n] != MAGIC[..n] {
+        anyhow::bail!(
+            "{} is not a govtrack index (not an SQLite database): name another file with --db \
+             or GOVTRACK_DB, or move this one away; govtrack leaves it as it is",
+            path.display()
+        );
+    }
+    if head.len() < 100 {
+        return Ok(Some(format!("cut short to {len} bytes")));
+    }
+    let page = match u16::from_be_bytes([head[16], head[17]]) {
+        1 => 65_536,
+        p => u64::from(p),
+    };
+    if !page.is_power_of_two() || page < 512 {
+        return Ok(Some(format!(
+            "its header names a page size of {page} bytes"
+        )));
+    }
+    Ok((len % page != 0)
+        .then(|| format!("its {len} bytes are not a whole number of {page}-byte pages")))
+}
+
+/// How SQLite found the index damaged, if that is what `e` says.
+pub fn damage(e: &anyhow::Error) -> Option<&'static str> {
+    e.chain()
+        .find_map(|c| match c.downcast_ref::<rusqlite::Error>() {
+            Some(rusqlite::Error::SqliteFailure(f, _)) => match f.code {
+                rusqlite::ErrorCode::DatabaseCorrupt => Some("SQLite finds it malformed"),
+                rusqlite::ErrorCode::NotADatabase => Some("SQLite cannot read its header"),
+                _ => None,
+            },
+            _ => None,
+        })
 }
 
 struct Known {
@@ -81,14 +155,52 @@ struct Known {
 
 impl Index {
     /// Opens (creating if needed) the index at `path`. A schema from another version of
-    /// govtrack is dropped and rebuilt from the files; the flag says that happened.
-    pub fn open(path: &Path) -> Result<(Index, bool)> {
+    /// govtrack is dropped, and a damaged index deleted, and either is rebuilt from the
+    /// files; the answer says which happened.
+    pub fn open(path: &Path) -> Result<(Index, Option<Rebuilt>)> {
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
+        if let Some(why) = torn(path)? {
+            return Index::open_anew(path, why);
+        }
+        match Index::open_as_is(path) {
+            Err(e) => match damage(&e) {
+                Some(why) => Index::open_anew(path, why.to_string()),
+                None => Err(e),
+            },
+            opened => opened,
+        }
+    }
+
+    /// Deletes the damaged index at `path`, with its write-ahead log, and makes a new one:
+    /// it holds nothing the files do not.
+    fn open_anew(path: &Path, why: String) -> Result<(Index, Option<Rebuilt>)> {
+        for file in [
+            path.to_path_buf(),
+            beside(path, "-wal"),
+            beside(path, "-shm"),
+        ] {
+            match std::fs::remove_file(&file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(e).with_context(|| {
+                        format!(
+                            "the index is damaged ({why}) and {} cannot be deleted",
+                            file.display()
+                        )
+                    });
+                }
+                _ => {}
+            }
+        }
+        let (index, _) = Index::open_as_is(path)?;
+        Ok((index, Some(Rebuilt::Damaged(why))))
+    }
+
+    fn open_as_is(path: &Path) -> Result<(Index, Option<Rebuilt>)> {
         let mut conn = Connection::open(path)
             .with_context(|| format!("cannot open the index {}", path.display()))?;
         // A cron run and a person at the same time wait for each other, never fail.
@@ -132,7 +244,8 @@ impl Index {
             new_generation(&tx)?;
         }
         tx.commit()?;
-        Ok((Index { conn }, rebuilt && version.is_some()))
+        let rebuilt = (rebuilt && version.is_some()).then_some(Rebuilt::OtherVersion);
+        Ok((Index { conn }, rebuilt))
     }
 
     pub fn conn(&self) -> &Connection {
