@@ -1066,6 +1066,24 @@ pub fn read_csv(path: &str, mut bytes: Vec<u8>) -> Result<Grid, Vec<Diagnostic>>
     })
 }
 
+/// A cell Excel shows as a date. calamine reads a serial below zero, or not a number, as the
+/// first day Excel counts: in the 1900 system that is the day before 1900-01-01, refused
+/// as no date, but in the 1904 system (older Mac workbooks) it is 1904-01-01, a real day
+/// no one typed; such a serial is refused in both.
+fn date_cell(dt: &calamine::ExcelDateTime) -> Cell {
+    let serial = dt.as_f64();
+    if serial.is_nan() || serial < 0.0 {
+        return Cell::Error(format!(
+            "{serial} (a date before the first day Excel counts)"
+        ));
+    }
+    let (y, m, d, ..) = dt.to_ymd_hms_milli();
+    match NaiveDate::from_ymd_opt(y.into(), m.into(), d.into()) {
+        Some(day) => Cell::Date(day),
+        None => Cell::Error(format!("{y}-{m:02}-{d:02}")),
+    }
+}
+
 /// Reads a worksheet of an Excel `.xlsx` return: `sheet`, else the first worksheet.
 /// Formulas give the value Excel saved with them.
 pub fn read_xlsx(path: &str, bytes: Vec<u8>, sheet: Option<&str>) -> Result<Grid, Vec<Diagnostic>> {
@@ -1156,15 +1174,7 @@ pub fn read_xlsx(path: &str, bytes: Vec<u8>, sheet: Option<&str>) -> Result<Grid
             Data::Float(f) => Some(Cell::Number(f)),
             Data::Bool(b) => Some(Cell::Bool(b)),
             Data::DateTime(dt) if dt.is_duration() => Some(Cell::Duration),
-            Data::DateTime(dt) => {
-                let (y, m, d, ..) = dt.to_ymd_hms_milli();
-                Some(
-                    match NaiveDate::from_ymd_opt(y.into(), m.into(), d.into()) {
-                        Some(day) => Cell::Date(day),
-                        None => Cell::Error(format!("{y}-{m:02}-{d:02}")),
-                    },
-                )
-            }
+            Data::DateTime(dt) => Some(date_cell(&dt)),
             Data::DateTimeIso(s) => Some(match date_text(s.get(..10).unwrap_or(&s)) {
                 Ok(d) => Cell::Date(d),
                 Err(_) => Cell::Text(s),
@@ -1213,6 +1223,33 @@ pub fn read_xlsx(path: &str, bytes: Vec<u8>, sheet: Option<&str>) -> Result<Grid
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_date_serial_below_zero_is_no_date_in_either_system() {
+        use calamine::{ExcelDateTime, ExcelDateTimeType::DateTime};
+        let day = |y, m, d| Cell::Date(NaiveDate::from_ymd_opt(y, m, d).unwrap());
+        assert_eq!(
+            date_cell(&ExcelDateTime::new(0.0, DateTime, true)),
+            day(1904, 1, 1)
+        );
+        assert_eq!(
+            date_cell(&ExcelDateTime::new(45_473.0, DateTime, false)),
+            day(2024, 6, 30)
+        );
+        assert_eq!(
+            date_cell(&ExcelDateTime::new(44_011.0, DateTime, true)),
+            day(2024, 6, 30)
+        );
+        for is_1904 in [false, true] {
+            for serial in [-1.0, -1e308, f64::NAN] {
+                let cell = date_cell(&ExcelDateTime::new(serial, DateTime, is_1904));
+                assert!(
+                    matches!(cell, Cell::Error(_)),
+                    "{serial} {is_1904}: {cell:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn column_letters_as_excel_shows_them() {
