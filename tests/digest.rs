@@ -82,6 +82,48 @@ fn the_digest_as_json_for_programs() {
 }
 
 #[test]
+fn the_trend_charted_is_the_target_asked_for_and_an_unknown_one_is_an_error() {
+    let report = |fixture: &str, trend: &str| {
+        let ws = common::workspace(fixture);
+        let mut cmd = Command::cargo_bin("govtrack").unwrap();
+        let out = common::english(&mut cmd)
+            .arg("--workspace")
+            .arg(ws.path())
+            .args(["report", "--as-of", "2024-06-30", "--format", "json"])
+            .args(["--trend", trend])
+            .env_remove("GOVTRACK_DB")
+            .output()
+            .unwrap();
+        let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        (out.status.code(), json, stderr)
+    };
+    // Left to itself the digest charts plan/orgs, the target furthest behind its pace.
+    let (code, json, stderr) = report("digest/full", "plan/workers");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(json["trend"]["target"], "workers");
+    assert_eq!(json["trend"]["unit"], "海沧区");
+    assert_eq!(stderr, "");
+
+    let (code, json, stderr) = report("basic", "plan/workers");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(json["trend"].is_null());
+    assert!(
+        stderr.contains("`plan/workers` has no trend in any unit as of 2024-06-30"),
+        "{stderr}"
+    );
+
+    let (code, json, stderr) = report("digest/full", "plan/nope");
+    assert_eq!((code, json), (Some(2), serde_json::Value::Null), "{stderr}");
+    assert!(
+        stderr.contains(
+            "unknown target `plan/nope` for --trend; the targets are: plan/workers, plan/orgs"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_missed_half_year_report_is_listed_on_its_own() {
     let ws = common::workspace("basic");
     // Without 思明区's report of 2024-07-12, the 2024-06-30 report is 20 days late.

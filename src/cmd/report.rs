@@ -16,6 +16,13 @@ use std::process::ExitCode;
 pub fn run(cli: &Cli, args: &DigestArgs) -> Result<ExitCode> {
     let ctx = Ctx::open(cli)?;
     let d = build(&ctx, args.as_of.or(args.month), args.trend.clone())?;
+    if let (Some(key), None) = (&args.trend, &d.trend) {
+        eprintln!(
+            "govtrack: `{key}` has no trend in any unit as of {} (too few figures since its \
+             trend starts): the digest has no trend chart",
+            d.as_of
+        );
+    }
     let bytes = render(&d, args.format)?;
     match &args.out {
         Some(path) => {
@@ -35,6 +42,19 @@ pub fn build(ctx: &Ctx, as_of: Option<NaiveDate>, trend: Option<String>) -> Resu
         let mut s =
             snapshot::open(conn, as_of.unwrap_or_else(today)).context("cannot read the index")?;
         s.read_beside(conn, ctx.index.reader(), Need::ALL, &Filter::default())?;
+        if let Some(key) = &trend {
+            let keys: Vec<String> = s
+                .targets
+                .iter()
+                .map(|t| format!("{}/{}", t.policy, t.id))
+                .collect();
+            if !keys.contains(key) {
+                anyhow::bail!(
+                    "unknown target `{key}` for --trend; the targets are: {}",
+                    keys.join(", ")
+                );
+            }
+        }
         digest_with_chart(
             conn,
             &s,
