@@ -299,3 +299,44 @@ fn a_district_sees_its_own_units_and_their_summary() {
         "2 of 3 units fall short; needs 5 more community social organisations in total"
     );
 }
+
+#[test]
+fn an_excess_is_over_the_maximum_and_what_none_may_have_remains_at_any_size() {
+    let ws = Ws::new();
+    let dir = ws.0.path();
+    let append = |rel: &str, text: &str| {
+        let path = dir.join(rel);
+        let old = std::fs::read_to_string(&path).unwrap_or_default();
+        std::fs::write(&path, old + text).unwrap();
+    };
+    append(
+        "policies/metrics.toml",
+        "\n[[metrics]]\nid = \"unsafe\"\nname = \"危房\"\nen = \"unsafe houses\"\nunit = \"处\"\n",
+    );
+    append(
+        "policies/plan.toml",
+        "\n[[targets]]\nid = \"cap\"\ntitle = \"危房不超过5处\"\nmetric = \"unsafe\"\nmax = 5\neach = \"community\"\n\
+         \n[[targets]]\nid = \"none\"\ntitle = \"消除危房\"\nmetric = \"unsafe\"\nmax = 0\neach = \"community\"\n",
+    );
+    append(
+        "progress/houses.csv",
+        "metric,unit,date,value,source\nunsafe,c1,2024-06-30,7,\nunsafe,c2,2024-06-30,1e17,\n\
+         unsafe,c3,2024-06-30,1e20,\n",
+    );
+    let rows = ws.gaps("2024-06-30", &[]);
+    let text = |target, unit| row(&rows, target, unit)["gap_text"].clone();
+    assert_eq!(text("cap", "甲一社区"), "2 unsafe houses over the maximum");
+    assert_eq!(
+        text("cap", "甲二社区"),
+        "100000000000000000 unsafe houses over the maximum"
+    );
+    assert_eq!(
+        text("cap", "乙一社区"),
+        "100000000000000000000 unsafe houses over the maximum"
+    );
+    assert_eq!(text("none", "甲一社区"), "7 unsafe houses remain");
+    assert_eq!(
+        text("none", "乙一社区"),
+        "100000000000000000000 unsafe houses remain"
+    );
+}

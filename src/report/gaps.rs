@@ -66,7 +66,8 @@ fn tidy(v: f64) -> f64 {
 
 fn fmt_num(v: f64) -> String {
     if (v - v.round()).abs() < 1e-9 {
-        format!("{}", v.round() as i64)
+        // Every digit, however large; never "-0".
+        format!("{:.0}", v.round() + 0.0)
     } else {
         format!("{v:.2}")
     }
@@ -84,10 +85,12 @@ fn noun(s: &Snapshot, t: &TargetInfo, lang: Lang) -> (String, String) {
 }
 
 /// The phrase a person acts on: "needs 37 more community workers", 需增加37名社区工作者.
-fn gap_phrase(s: &Snapshot, t: &TargetInfo, j: &Judgement, lang: Lang) -> String {
+fn gap_phrase(s: &Snapshot, t: &TargetInfo, bounds: Bounds, j: &Judgement, lang: Lang) -> String {
     let percent = s.registry.metric(&t.metric).is_some_and(|m| m.unit == "%") && t.per.is_none();
     let (noun, unit) = noun(s, t, lang);
     let zh = lang == Lang::Zh;
+    // "At most 0 villages lacking X": what is over is what remains to be done.
+    let none_allowed = t.per.is_none() && bounds.max == Some(0.0);
     match (j.status, j.gap) {
         (TargetStatus::NoData, _) => lang.pick("no data", "无数据").to_string(),
         (_, Some(g)) if percent && g > 0.0 && zh => format!("差{}个百分点", fmt_num(g)),
@@ -96,13 +99,10 @@ fn gap_phrase(s: &Snapshot, t: &TargetInfo, j: &Judgement, lang: Lang) -> String
         (_, Some(g)) if percent && g < 0.0 => format!("{} percentage points over", fmt_num(-g)),
         (_, Some(g)) if g > 0.0 && zh => format!("需增加{}{unit}{noun}", fmt_num(g)),
         (_, Some(g)) if g > 0.0 => format!("needs {} more {noun}", fmt_num(g)),
-        // "At most 0 villages lacking X": what is over is what remains to be done.
-        (_, Some(g)) if g < 0.0 && t.per.is_none() && j.actual == Some(-g) && zh => {
+        (_, Some(g)) if g < 0.0 && none_allowed && zh => {
             format!("尚有{}{unit}{noun}", fmt_num(-g))
         }
-        (_, Some(g)) if g < 0.0 && t.per.is_none() && j.actual == Some(-g) => {
-            format!("{} {noun} remain", fmt_num(-g))
-        }
+        (_, Some(g)) if g < 0.0 && none_allowed => format!("{} {noun} remain", fmt_num(-g)),
         (_, Some(g)) if g < 0.0 && zh => format!("超出上限{}{unit}{noun}", fmt_num(-g)),
         (_, Some(g)) if g < 0.0 => format!("{} {noun} over the maximum", fmt_num(-g)),
         _ => String::new(),
@@ -517,7 +517,7 @@ impl<'a> Row<'a> {
     /// The row of one unit, with freshness, completeness and trend.
     fn unit(&self, unit: &str, place: Option<usize>, bounds: Bounds, r: &Reading) -> GapRow {
         let lang = self.lang;
-        let mut text = gap_phrase(self.s, self.t, &r.j, lang);
+        let mut text = gap_phrase(self.s, self.t, bounds, &r.j, lang);
         if let Some((k, n)) = r.reported.filter(|_| r.partial) {
             text += &reported_note(lang, k, n);
         }
@@ -614,7 +614,7 @@ fn gap_rows_of(
                 reported,
                 oldest,
             } => {
-                let mut text = gap_phrase(s, t, &j, lang);
+                let mut text = gap_phrase(s, t, t.bounds, &j, lang);
                 if partial && j.actual.is_some() {
                     text += &reported_note(lang, reported, t.units.len());
                 }
