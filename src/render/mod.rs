@@ -201,7 +201,7 @@ pub fn opt<T: ToString>(v: &Option<T>) -> String {
 pub fn num(v: Option<f64>) -> String {
     match v {
         None => String::new(),
-        Some(v) if (v - v.round()).abs() < 1e-9 => format!("{}", v.round() as i64),
+        Some(v) if (v - v.round()).abs() < 1e-9 => format!("{:.0}", v.round() + 0.0),
         Some(v) => format!("{v:.2}"),
     }
 }
@@ -213,8 +213,20 @@ pub mod xlsx;
 
 #[cfg(test)]
 mod tests {
-    use super::{Row, csv, json_rows, neutralise};
+    use super::{Row, csv, json_rows, neutralise, num};
     use crate::report::UnitSummary;
+
+    #[test]
+    fn numbers_are_written_as_people_write_them_at_any_size() {
+        let shown: Vec<String> = [37.0, 17.6612, -0.0, -0.000_000_000_1, 1e20, -3.5]
+            .map(|v| num(Some(v)))
+            .to_vec();
+        assert_eq!(
+            shown,
+            ["37", "17.66", "0", "0", "100000000000000000000", "-3.50"]
+        );
+        assert_eq!(num(None), "");
+    }
 
     fn summaries(n: usize) -> Vec<UnitSummary> {
         (0..n)
