@@ -356,10 +356,17 @@ fn rename_new(_: &Path, _: &Path) -> std::io::Result<()> {
 fn temporary(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let name = path
+    let mut name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    // The temporary name must fit where the file's own does (255 bytes on most file
+    // systems) with its dot, process id and count: a long name is cut for it.
+    let mut end = name.len().min(200);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    name.truncate(end);
     // A new file, never one left by a killed process that had the same id: that one is
     // left alone.
     let mut n = 0;
@@ -405,6 +412,19 @@ mod tests {
             use std::os::unix::fs::MetadataExt;
             assert_eq!(std::fs::metadata(&path).unwrap().nlink(), 1);
         }
+    }
+
+    #[test]
+    fn a_name_as_long_as_the_file_system_allows_is_written_whole() {
+        let dir = tempfile::TempDir::new().unwrap();
+        // 83 characters of three bytes and `.csv`: 253 bytes, two short of ext4's limit.
+        let path = dir.path().join(format!("{}.csv", "区".repeat(83)));
+        write_atomically(&path, b"rows").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"rows");
+        let path = dir.path().join(format!("{}.toml", "区".repeat(82)));
+        create_atomically(&path, b"x").unwrap();
+        // Nothing but the files themselves is left.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 
     #[test]
