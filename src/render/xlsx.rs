@@ -340,6 +340,15 @@ fn typed<R: Row>(rows: &[R], lang: Lang) -> impl Iterator<Item = (Vec<XlsxValue>
 
 /// A workbook with one sheet of `rows`, named `sheet` (made acceptable to Excel).
 pub fn rows_xlsx<R: Row>(rows: &[R], sheet: &str, lang: Lang) -> Result<Vec<u8>> {
+    // A sheet holds 1,048,576 rows, the header's among them.
+    const ROWS: usize = 1_048_575;
+    if rows.len() > ROWS {
+        anyhow::bail!(
+            "the report has {} rows, more than the {ROWS} an Excel sheet holds under its \
+             header: write it as CSV (--format csv), or narrow it with --district or --policy",
+            rows.len()
+        );
+    }
     let f = Formats::new();
     let mut wb = Workbook::new();
     let mut s = Sheet::new(&mut wb, &f, sheet)?;
@@ -515,6 +524,17 @@ mod tests {
         let cut = clipped(&format!("a{}", "😀".repeat(20_000))).into_owned();
         assert_eq!(cut, format!("a{}…", "😀".repeat(16_382)));
         assert!(cut.encode_utf16().count() <= CELL_LIMIT);
+    }
+
+    #[test]
+    fn more_rows_than_a_sheet_holds_say_what_to_do() {
+        let one = UnitSummary::default();
+        let rows = vec![&one; 1_048_576];
+        let e = rows_xlsx(&rows, "units", Lang::En).unwrap_err().to_string();
+        assert!(
+            e.contains("1048576 rows") && e.contains("--format csv"),
+            "{e}"
+        );
     }
 
     #[test]
