@@ -778,6 +778,32 @@ fn recurring_task_never_due() {
 }
 
 #[test]
+fn control_character_in_a_title() {
+    let e = load_fails("control-character-in-title");
+    let d = error_at(
+        &e,
+        "policies/plan.toml:21:9",
+        &["control character U+0007", "a report cannot show"],
+    );
+    assert_snippet(
+        d,
+        "title = \"各区建立\\u0007社区工作者台账\"",
+        "\"各区建立\\u0007社区工作者台账\"",
+    );
+    assert_problems(&e, 1);
+}
+
+#[test]
+fn control_character_in_a_unit_name() {
+    let e = load_fails("control-character-in-unit-name");
+    error_at(
+        &e,
+        "policies/units.toml:3:8",
+        &["control character U+001B", "a report cannot show"],
+    );
+}
+
+#[test]
 fn unknown_section() {
     let e = load_fails("unknown-section");
     let d = error_at(&e, "policies/plan.toml:20:11", &["unknown section `mian`"]);

@@ -41,6 +41,7 @@ struct RawFile {
 #[serde(deny_unknown_fields)]
 struct RawUnit {
     id: S<String>,
+    #[serde(deserialize_with = "shown_spanned")]
     name: S<String>,
     level: S<String>,
     kind: Option<String>,
@@ -54,9 +55,12 @@ struct RawUnit {
 #[serde(deny_unknown_fields)]
 struct RawMetric {
     id: S<String>,
+    #[serde(deserialize_with = "shown")]
     name: String,
+    #[serde(deserialize_with = "shown")]
     en: String,
     #[serde(default)]
+    #[serde(deserialize_with = "shown")]
     unit: String,
     rollup: Option<S<String>>,
 }
@@ -65,6 +69,7 @@ struct RawMetric {
 #[serde(deny_unknown_fields)]
 struct RawPolicy {
     id: S<String>,
+    #[serde(deserialize_with = "shown")]
     title: String,
     number: Option<String>,
     issuer: Option<String>,
@@ -85,6 +90,7 @@ struct RawPeriod {
 #[serde(deny_unknown_fields)]
 struct RawPhase {
     id: S<String>,
+    #[serde(deserialize_with = "shown")]
     name: String,
     start: Option<S<toml::Value>>,
     end: Option<S<toml::Value>>,
@@ -95,7 +101,9 @@ struct RawPhase {
 struct RawSection {
     id: S<String>,
     #[serde(default)]
+    #[serde(deserialize_with = "shown")]
     number: String,
+    #[serde(deserialize_with = "shown")]
     title: String,
 }
 
@@ -128,9 +136,12 @@ struct RawTask {
     id: S<String>,
     section: Option<S<String>>,
     #[serde(default)]
+    #[serde(deserialize_with = "shown")]
     number: String,
+    #[serde(deserialize_with = "shown")]
     title: String,
     #[serde(default)]
+    #[serde(deserialize_with = "shown")]
     text: String,
     #[serde(default = "no_lead")]
     lead: S<Vec<S<String>>>,
@@ -150,6 +161,7 @@ struct RawTask {
 struct RawTarget {
     id: S<String>,
     task: Option<S<String>>,
+    #[serde(deserialize_with = "shown")]
     title: String,
     metric: S<String>,
     per: Option<RawPer>,
@@ -172,6 +184,33 @@ struct RawPer {
     metric: S<String>,
     #[serde(default = "one")]
     scale: S<f64>,
+}
+
+/// Text that reports show, in tables, on terminals and in print. A control character
+/// (written as an escape such as "\u001b", which would move a terminal's cursor or clear its
+/// screen) is refused; line breaks and tabs are kept.
+fn shown<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let text = String::deserialize(d)?;
+    match text
+        .chars()
+        .find(|&c| c.is_control() && c != '\n' && c != '\t')
+    {
+        Some(c) => Err(serde::de::Error::custom(format!(
+            "the text holds the control character U+{:04X}, which a report cannot show",
+            u32::from(c)
+        ))),
+        None => Ok(text),
+    }
+}
+
+/// [`shown`], for a name whose place in the file is kept.
+fn shown_spanned<'de, D: serde::Deserializer<'de>>(d: D) -> Result<S<String>, D::Error> {
+    let name = S::<String>::deserialize(d)?;
+    let span = name.span();
+    let text = shown(serde::de::value::StringDeserializer::<D::Error>::new(
+        name.into_inner(),
+    ))?;
+    Ok(S::new(span, text))
 }
 
 fn no_lead() -> S<Vec<S<String>>> {
