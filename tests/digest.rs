@@ -143,6 +143,47 @@ fn a_missed_half_year_report_is_listed_on_its_own() {
 }
 
 #[test]
+fn a_digest_that_cannot_be_written_fails_the_check_after_its_summary() {
+    let ws = common::workspace("basic");
+    let out = TempDir::new().unwrap();
+    // A folder where the workbook should go: that one file cannot be written.
+    std::fs::create_dir(out.path().join("govtrack-digest-2024-07-20.xlsx")).unwrap();
+    let mut cmd = Command::cargo_bin("govtrack").unwrap();
+    let run = common::english(&mut cmd)
+        .arg("--workspace")
+        .arg(ws.path())
+        .args(["check", "--as-of", "2024-07-20", "--out"])
+        .arg(out.path())
+        .env_remove("GOVTRACK_DB")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr),
+    );
+    assert_eq!(run.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stdout.starts_with("govtrack check as of 2024-07-20: needs attention"),
+        "{stdout}"
+    );
+    for written in ["md", "html"] {
+        let path = out
+            .path()
+            .join(format!("govtrack-digest-2024-07-20.{written}"));
+        assert!(path.is_file());
+        assert!(
+            stdout.contains(&format!("digest: {}", path.display())),
+            "{stdout}"
+        );
+    }
+    assert!(!stdout.contains(".xlsx"), "{stdout}");
+    assert!(
+        stderr.contains("cannot write") && stderr.contains("govtrack-digest-2024-07-20.xlsx"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn check_writes_the_digest_into_a_folder_or_a_file() {
     let ws = common::workspace("basic");
     let out = TempDir::new().unwrap();

@@ -2,7 +2,7 @@
 //! attention; a short summary and exit 1 when something does. With `--out` it also writes
 //! the month's digest, whatever the findings.
 
-use super::report::{build, write_digest};
+use super::report::{build, digest_files, write_digest};
 use super::{Ctx, exit, print};
 use crate::cli::{CheckArgs, Cli};
 use crate::i18n::Lang;
@@ -15,13 +15,15 @@ use std::process::ExitCode;
 pub fn run(cli: &Cli, args: &CheckArgs) -> Result<ExitCode> {
     let ctx = Ctx::open(cli)?;
     let d = build(&ctx, args.as_of, None)?;
-    let written = match &args.out {
-        Some(out) => write_digest(&d, out)?,
-        None => Vec::new(),
+    // A digest that cannot be written fails the run (exit 2), but only after the summary:
+    // the cron mail still says what needs attention.
+    let (written, failed) = match &args.out {
+        Some(out) => write_digest(&d, digest_files(&d, out)?),
+        None => (Vec::new(), Ok(())),
     };
     let tasks: Vec<_> = d.overdue.iter().flat_map(|g| &g.tasks).cloned().collect();
     if !has_findings(&tasks, &d.gaps) {
-        return Ok(exit(false));
+        return failed.map(|()| exit(false));
     }
     let red = tasks.len();
     let yellow = d.due_soon.len();
@@ -77,5 +79,5 @@ pub fn run(cli: &Cli, args: &CheckArgs) -> Result<ExitCode> {
         "详情:govtrack overdue;govtrack gaps\n",
     );
     print(&out)?;
-    Ok(exit(true))
+    failed.map(|()| exit(true))
 }

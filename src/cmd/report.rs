@@ -10,7 +10,7 @@ use crate::report::digest::{Digest, DigestOptions, digest_with_chart};
 use crate::workspace::write_atomically;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub fn run(cli: &Cli, args: &DigestArgs) -> Result<ExitCode> {
@@ -77,34 +77,42 @@ pub fn render(d: &Digest, format: DigestFormat) -> Result<Vec<u8>> {
     })
 }
 
-/// Writes the digest where `check --out` asks: into a folder, every format, named by the
-/// as-of date; or to one file whose extension names the format. Returns what was written.
-pub fn write_digest(d: &Digest, out: &Path) -> Result<Vec<String>> {
-    let folder = out.is_dir() || out.as_os_str().to_string_lossy().ends_with('/');
-    let targets: Vec<(std::path::PathBuf, DigestFormat)> = if folder {
-        [DigestFormat::Md, DigestFormat::Html, DigestFormat::Xlsx]
+/// Where `check --out` writes the digest: into a folder, every format, named by the as-of
+/// date; or to one file whose extension names the format.
+pub fn digest_files(d: &Digest, out: &Path) -> Result<Vec<(PathBuf, DigestFormat)>> {
+    if out.is_dir() || out.as_os_str().to_string_lossy().ends_with('/') {
+        return Ok([DigestFormat::Md, DigestFormat::Html, DigestFormat::Xlsx]
             .into_iter()
             .map(|f| {
-                (
-                    out.join(format!("govtrack-digest-{}.{}", d.as_of, f.extension())),
-                    f,
-                )
+                let name = format!("govtrack-digest-{}.{}", d.as_of, f.extension());
+                (out.join(name), f)
             })
-            .collect()
-    } else {
-        let format = DigestFormat::from_path(out).with_context(|| {
-            format!(
-                "cannot tell the digest's format from {}: name a folder, or a file ending in .md, .html, .xlsx or .json",
-                out.display()
-            )
-        })?;
-        vec![(out.to_path_buf(), format)]
-    };
-    let mut written = Vec::new();
-    for (path, format) in targets {
-        write_atomically(&path, &render(d, format)?)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        written.push(path.display().to_string());
+            .collect());
     }
-    Ok(written)
+    let format = DigestFormat::from_path(out).with_context(|| {
+        format!(
+            "cannot tell the digest's format from {}: name a folder, or a file ending in .md, .html, .xlsx or .json",
+            out.display()
+        )
+    })?;
+    Ok(vec![(out.to_path_buf(), format)])
+}
+
+/// Writes the digest to `files`. Returns what was written, and the first failure: one
+/// format that cannot be written does not keep the others from being written.
+pub fn write_digest(d: &Digest, files: Vec<(PathBuf, DigestFormat)>) -> (Vec<String>, Result<()>) {
+    let mut written = Vec::new();
+    let mut failed = Ok(());
+    for (path, format) in files {
+        let done = render(d, format).and_then(|bytes| {
+            write_atomically(&path, &bytes)
+                .with_context(|| format!("cannot write {}", path.display()))
+        });
+        match done {
+            Ok(()) => written.push(path.display().to_string()),
+            Err(e) if failed.is_ok() => failed = Err(e),
+            Err(_) => {}
+        }
+    }
+    (written, failed)
 }
