@@ -227,9 +227,28 @@ fn escapes(p: &str) -> bool {
     })
 }
 
+/// Reads a whole file under a shared lock. `record` appends a line under an exclusive
+/// lock, and a line that crosses a page of the system's cache can be seen half written by
+/// a plain read; this waits for the line instead, up to a minute. Where the file system
+/// has no locks, or the lock is held longer (a process stuck), the file is read as it is.
+pub fn read_whole(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while let Err(std::fs::TryLockError::WouldBlock) = file.try_lock_shared() {
+        if std::time::Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// Reads a workspace file as UTF-8 text without a byte-order mark.
 pub fn read_source(root: &Path, rel: &str) -> Result<Source, Diagnostic> {
-    let bytes = std::fs::read(root.join(rel))
+    let bytes = read_whole(&root.join(rel))
         .map_err(|e| Diagnostic::file(rel, 1, format!("cannot read the file: {e}")))?;
     source_from_bytes(rel, bytes)
 }

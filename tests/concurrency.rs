@@ -441,3 +441,54 @@ fn a_file_replaced_while_the_index_loads_it_is_read_again_later() {
         .unwrap();
     assert_eq!(workers, 1001.0, "the index holds what the file held before");
 }
+
+#[test]
+fn a_report_waits_for_a_line_being_recorded_rather_than_read_half_of_it() {
+    use std::io::Write;
+    let dir = common::workspace("basic");
+    let overdue = |out: &str| -> Vec<String> {
+        let rows: Value = serde_json::from_str(out).unwrap();
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| format!("{} {}", r["task"], r["unit"]))
+            .collect()
+    };
+    let args = ["overdue", "--as-of", AS_OF, "--format", "json"];
+    let before = overdue(&run(govtrack(dir.path(), &args), 1));
+    assert_eq!(
+        before,
+        ["\"t1\" \"湖里区\""],
+        "one task instance is overdue"
+    );
+
+    // `record` holds this lock while it appends a line; here the line stops inside a
+    // character, as a reader could see it when the line crosses a page.
+    let line = "plan,t1,湖里区,2024-06-01,done,按期补选,\n".as_bytes();
+    let mut file = std::fs::File::options()
+        .append(true)
+        .open(dir.path().join("progress/events.csv"))
+        .unwrap();
+    file.lock().unwrap();
+    let cut = "plan,t1,湖".len() - 1;
+    file.write_all(&line[..cut]).unwrap();
+    file.sync_all().unwrap();
+    let report = govtrack(dir.path(), &args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    file.write_all(&line[cut..]).unwrap();
+    file.sync_all().unwrap();
+    file.unlock().unwrap();
+
+    let out = report.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let after = overdue(&String::from_utf8(out.stdout).unwrap());
+    assert!(
+        after.is_empty(),
+        "the recorded line was read whole: {after:?}"
+    );
+}

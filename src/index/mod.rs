@@ -18,7 +18,7 @@ use crate::parse::defs::{Definitions, parse_definitions};
 use crate::parse::progress::{
     Catalog, EventRow, ObservationRow, ProgressRows, check_progress, parse_progress,
 };
-use crate::workspace::{FileEntry, Workspace, source_from_bytes, too_large};
+use crate::workspace::{FileEntry, Workspace, read_whole, source_from_bytes, too_large};
 use anyhow::{Context, Result};
 use lookup::Lookups;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
@@ -388,7 +388,7 @@ impl Index {
                 let bytes = match defs.changed.iter().find(|c| c.entry.rel == f.rel) {
                     Some(c) => c.bytes.clone().unwrap_or_default(),
                     None => {
-                        let bytes = std::fs::read(ws.abs(&f.rel))
+                        let bytes = read_whole(&ws.abs(&f.rel))
                             .with_context(|| format!("cannot read {}", f.rel))?;
                         keep_hash_of(&tx, &f.rel, &bytes)?;
                         bytes
@@ -423,7 +423,7 @@ impl Index {
             // The definitions are broken: still check the changed progress files' own form,
             // so that one run reports every problem it can.
             for c in &progress.changed {
-                let bytes = std::fs::read(ws.abs(&c.entry.rel))
+                let bytes = read_whole(&ws.abs(&c.entry.rel))
                     .with_context(|| format!("cannot read {}", c.entry.rel))?;
                 if let Err(mut e) = source_from_bytes(&c.entry.rel, bytes)
                     .map_err(|d| vec![d])
@@ -452,7 +452,7 @@ impl Index {
             for (n, c) in progress.changed.iter().enumerate() {
                 progress_of(n, progress.changed.len(), &c.entry.rel);
                 let id = ids[&c.entry.rel];
-                let bytes = std::fs::read(ws.abs(&c.entry.rel))
+                let bytes = read_whole(&ws.abs(&c.entry.rel))
                     .with_context(|| format!("cannot read {}", c.entry.rel))?;
                 keep_hash_of(&tx, &c.entry.rel, &bytes)?;
                 let checked = match source_from_bytes(&c.entry.rel, bytes) {
@@ -483,8 +483,8 @@ impl Index {
                     if progress.changed.iter().any(|c| c.entry.rel == rel) {
                         continue;
                     }
-                    let bytes = std::fs::read(ws.abs(&rel))
-                        .with_context(|| format!("cannot read {rel}"))?;
+                    let bytes =
+                        read_whole(&ws.abs(&rel)).with_context(|| format!("cannot read {rel}"))?;
                     keep_hash_of(&tx, &rel, &bytes)?;
                     let checked = match source_from_bytes(&rel, bytes) {
                         Ok(src) => check_progress(&src, &lookups)?,
@@ -625,7 +625,7 @@ fn classify(
             errors.push(d);
             continue;
         }
-        let bytes = match std::fs::read(ws.abs(&f.rel)) {
+        let bytes = match read_whole(&ws.abs(&f.rel)) {
             Ok(b) => b,
             Err(e) => {
                 errors.push(Diagnostic::file(
