@@ -905,6 +905,24 @@ fn an_index_cut_short_or_malformed_is_rebuilt_and_said() {
         said.contains("damaged (SQLite finds it malformed)"),
         "{said}"
     );
+
+    // A header SQLite would take for a later format's, and read only or not at all.
+    scribble(&ws.db(), 18, &[3]);
+    let (after, said) = reports_and_stderr(&ws);
+    assert_eq!(after, before);
+    assert!(
+        said.contains("header holds values SQLite never writes"),
+        "{said}"
+    );
+
+    // The first page zeroed: in the index's own place it is damage, not a stranger's file.
+    scribble(&ws.db(), 0, &[0; 4096]);
+    let (after, said) = reports_and_stderr(&ws);
+    assert_eq!(after, before);
+    assert!(
+        said.contains("damaged (it is not an SQLite database)"),
+        "{said}"
+    );
     assert!(
         ws.stdout(&["verify"], 0)
             .contains("the index matches the files")
@@ -934,6 +952,29 @@ fn a_damaged_page_found_while_reading_names_the_remedy() {
             && stderr.contains("rebuilt from the files"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_value_govtrack_never_writes_names_the_remedy() {
+    let ws = Ws::new();
+    ws.stdout(&["load"], 0);
+    // A byte of a unit's name made into text that is not UTF-8.
+    let bytes = std::fs::read(ws.db()).unwrap();
+    let name = "湖里区".as_bytes();
+    let at = bytes.windows(name.len()).position(|w| w == name).unwrap();
+    scribble(&ws.db(), at as u64, &[0xff]);
+    let out = ws
+        .cmd(&["status", "--as-of", "2024-06-30"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the index is damaged: delete it"),
+        "{stderr}"
+    );
+    std::fs::remove_file(ws.db()).unwrap();
+    ws.stdout(&["status", "--as-of", "2024-06-30"], 0);
 }
 
 #[test]

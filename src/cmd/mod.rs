@@ -21,7 +21,7 @@ use crate::workspace::Workspace;
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -37,8 +37,7 @@ pub struct Ctx {
 impl Ctx {
     pub fn open(cli: &Cli) -> Result<Ctx> {
         let ws = Workspace::locate(cli.workspace.as_deref())?;
-        let db = ws.db_path(cli.db.as_deref());
-        let (mut index, rebuilt) = Index::open(&db)?;
+        let (db, mut index, rebuilt) = open_index(cli, &ws)?;
         let mut refresh = index.refresh_with(&ws, &mut progress_bar())?;
         refresh.rebuilt = said(rebuilt, &db);
         Ok(Ctx {
@@ -69,8 +68,7 @@ impl Ctx {
         need: Need,
     ) -> Result<(Ctx, Snapshot, Filter)> {
         let ws = Workspace::locate(cli.workspace.as_deref())?;
-        let db = ws.db_path(cli.db.as_deref());
-        let (mut index, rebuilt) = Index::open(&db)?;
+        let (db, mut index, rebuilt) = open_index(cli, &ws)?;
         let stop = Arc::new(AtomicBool::new(false));
         let first = index.reader_stopped_by(Some(Arc::clone(&stop)));
         let second = index.reader_stopped_by(Some(Arc::clone(&stop)));
@@ -114,6 +112,16 @@ impl Ctx {
     pub fn scoped(&self, args: &ReportArgs, need: Need) -> Result<(Snapshot, Filter)> {
         self.read(|conn| scoped_on(conn, self.index.reader(), args, need))
     }
+}
+
+/// The index of `ws`, in its own place or where the user named it.
+fn open_index(cli: &Cli, ws: &Workspace) -> Result<(PathBuf, Index, Option<Rebuilt>)> {
+    let db = ws.db_path(cli.db.as_deref());
+    let (index, rebuilt) = match cli.db {
+        Some(_) => Index::open_named(&db)?,
+        None => Index::open(&db)?,
+    };
+    Ok((db, index, rebuilt))
 }
 
 /// Says on stderr that a damaged index was rebuilt: the run is right, but whoever reads a

@@ -87,11 +87,14 @@ fn beside(path: &Path, suffix: &str) -> std::path::PathBuf {
     path.with_file_name(name)
 }
 
-/// Why the file at `path` is a damaged index that SQLite might read without noticing:
-/// cut short, it no longer holds whole pages, and SQLite would read the missing end of a
-/// page as zeros, which can pass for empty fields. A file that is not an SQLite database
-/// at all is an error, and left alone: it may be a file of the user's named by mistake.
-fn torn(path: &Path) -> Result<Option<String>> {
+/// Why the file at `path` is a damaged index that SQLite might read without noticing, or
+/// might refuse every time: cut short, it no longer holds whole pages, and SQLite would
+/// read the missing end of a page as zeros, which can pass for empty fields; a header with
+/// values SQLite never writes makes it refuse the file, or only read it. A file that is
+/// not an SQLite database at all is damage in the index's own place (`ours`); elsewhere
+/// (`--db`) it is an error, and the file is left alone: it may be one of the user's,
+/// named by mistake.
+fn torn(path: &Path, ours: bool) -> Result<Option<String>> {
     use std::io::Read;
     const MAGIC: &[u8] = b"SQLite format 3\0";
     let mut head = Vec::with_capacity(100);
@@ -110,6 +113,9 @@ fn torn(path: &Path) -> Result<Option<String>> {
     }
     let n = head.len().min(MAGIC.len());
     if head[..n] != MAGIC[..n] {
+        if ours {
+            return Ok(Some("it is not an SQLite database".into()));
+        }
         anyhow::bail!(
             "{} is not a govtrack index (not an SQLite database): name another file with --db \
              or GOVTRACK_DB, or move this one away; govtrack leaves it as it is",
@@ -128,19 +134,33 @@ fn torn(path: &Path) -> Result<Option<String>> {
             "its header names a page size of {page} bytes"
         )));
     }
+    // The file format's read and write versions (1 or 2), and its fixed payload fractions.
+    if !matches!((head[18], head[19]), (1 | 2, 1 | 2)) || head[21..24] != [64, 32, 32] {
+        return Ok(Some("its header holds values SQLite never writes".into()));
+    }
     Ok((len % page != 0)
         .then(|| format!("its {len} bytes are not a whole number of {page}-byte pages")))
 }
 
-/// How SQLite found the index damaged, if that is what `e` says.
+/// How the index was found damaged, if that is what `e` says: by SQLite, or by a value
+/// of a kind govtrack never writes (text that is not UTF-8, a number where it wrote text,
+/// a date it cannot read).
 pub fn damage(e: &anyhow::Error) -> Option<&'static str> {
+    use rusqlite::Error::{
+        FromSqlConversionFailure, IntegralValueOutOfRange, InvalidColumnType, SqliteFailure,
+        Utf8Error,
+    };
     e.chain()
-        .find_map(|c| match c.downcast_ref::<rusqlite::Error>() {
-            Some(rusqlite::Error::SqliteFailure(f, _)) => match f.code {
+        .find_map(|c| match c.downcast_ref::<rusqlite::Error>()? {
+            SqliteFailure(f, _) => match f.code {
                 rusqlite::ErrorCode::DatabaseCorrupt => Some("SQLite finds it malformed"),
                 rusqlite::ErrorCode::NotADatabase => Some("SQLite cannot read its header"),
                 _ => None,
             },
+            Utf8Error(..)
+            | InvalidColumnType(..)
+            | FromSqlConversionFailure(..)
+            | IntegralValueOutOfRange(..) => Some("it holds values govtrack never writes"),
             _ => None,
         })
 }
@@ -158,13 +178,23 @@ impl Index {
     /// govtrack is dropped, and a damaged index deleted, and either is rebuilt from the
     /// files; the answer says which happened.
     pub fn open(path: &Path) -> Result<(Index, Option<Rebuilt>)> {
+        Index::open_at(path, true)
+    }
+
+    /// [`Index::open`] for an index the user named (`--db`, `GOVTRACK_DB`): a file there
+    /// that is not an SQLite database is refused and left alone, not rebuilt.
+    pub fn open_named(path: &Path) -> Result<(Index, Option<Rebuilt>)> {
+        Index::open_at(path, false)
+    }
+
+    fn open_at(path: &Path, ours: bool) -> Result<(Index, Option<Rebuilt>)> {
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        if let Some(why) = torn(path)? {
+        if let Some(why) = torn(path, ours)? {
             return Index::open_anew(path, why);
         }
         match Index::open_as_is(path) {
