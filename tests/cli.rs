@@ -896,6 +896,21 @@ fn an_index_cut_short_or_malformed_is_rebuilt_and_said() {
         "{said}"
     );
     assert!(said.contains("rebuilt from the files"), "{said}");
+    // The cron job's `check` says so as well.
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(ws.db())
+        .unwrap();
+    f.set_len(std::fs::metadata(ws.db()).unwrap().len() - 10)
+        .unwrap();
+    drop(f);
+    let check = ws
+        .cmd(&["check", "--as-of", "2024-06-30"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&check.stderr);
+    assert_eq!(check.status.code(), Some(1), "{said}");
+    assert!(said.contains("was damaged"), "{said}");
 
     // The first page's table of tables overwritten.
     scribble(&ws.db(), 100, &[0xff; 8]);

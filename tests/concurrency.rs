@@ -473,11 +473,15 @@ fn a_report_waits_for_a_line_being_recorded_rather_than_read_half_of_it() {
     let cut = "plan,t1,湖".len() - 1;
     file.write_all(&line[..cut]).unwrap();
     file.sync_all().unwrap();
-    let report = govtrack(dir.path(), &args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let spawn = |args: &[&str]| {
+        govtrack(dir.path(), args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let report = spawn(&args);
+    let verify = spawn(&["verify"]);
     std::thread::sleep(Duration::from_millis(500));
     file.write_all(&line[cut..]).unwrap();
     file.sync_all().unwrap();
@@ -491,4 +495,8 @@ fn a_report_waits_for_a_line_being_recorded_rather_than_read_half_of_it() {
         after.is_empty(),
         "the recorded line was read whole: {after:?}"
     );
+    let verified = verify.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&verified.stdout);
+    assert_eq!(verified.status.code(), Some(0), "{said}");
+    assert!(said.contains("every file parses"), "{said}");
 }

@@ -125,7 +125,7 @@ fn open_index(cli: &Cli, ws: &Workspace) -> Result<(PathBuf, Index, Option<Rebui
 }
 
 /// Says on stderr that a damaged index was rebuilt: the run is right, but whoever reads a
-/// cron job's mail should know the disk or a copy cut a file short.
+/// cron job's mail should know that something damaged a file on this machine.
 fn said(rebuilt: Option<Rebuilt>, db: &Path) -> Option<Rebuilt> {
     if let Some(Rebuilt::Damaged(why)) = &rebuilt {
         eprintln!(

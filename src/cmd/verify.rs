@@ -133,7 +133,7 @@ fn read(ws: &Workspace, rel: &str) -> Result<Vec<u8>, Diagnostic> {
     if let Some(d) = too_large(rel, size) {
         return Err(d);
     }
-    std::fs::read(ws.abs(rel))
+    crate::workspace::read_whole(&ws.abs(rel))
         .map_err(|e| Diagnostic::file(rel, 1, format!("cannot read the file: {e}")))
 }
 
@@ -254,11 +254,7 @@ fn check_index(
 /// creates nothing. Otherwise those files exist already and a read-only connection reads
 /// what a writer has committed.
 fn open_read_only(db: &Path) -> rusqlite::Result<Connection> {
-    let wal = db.with_file_name(format!(
-        "{}-wal",
-        db.file_name().unwrap_or_default().to_string_lossy()
-    ));
-    if wal.exists() {
+    if crate::index::beside(db, "-wal").exists() {
         return Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY);
     }
     let path = db.to_string_lossy();

@@ -81,7 +81,7 @@ pub enum Rebuilt {
 }
 
 /// The file beside the index that SQLite names after it (`-wal`, `-shm`).
-fn beside(path: &Path, suffix: &str) -> std::path::PathBuf {
+pub fn beside(path: &Path, suffix: &str) -> std::path::PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(suffix);
     path.with_file_name(name)
