@@ -18,7 +18,8 @@ Environment:
   GOVTRACK_DB  where the index lives (same as --db); default .govtrack/index.sqlite in the
                workspace. The index is rebuilt from the files whenever needed.
   NO_COLOR     when set and not empty, tables are never coloured
-  LANG         zh_* (e.g. zh_CN.UTF-8) gives Chinese labels unless --lang says otherwise";
+  LANG         zh_* (e.g. zh_CN.UTF-8) gives Chinese labels unless --lang says otherwise
+  TMPDIR       where verify builds an index afresh to compare with (default /tmp)";
 
 #[derive(Parser)]
 #[command(
@@ -65,7 +66,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Check every file and the index against them, changing nothing: every file parses,
     /// every reference resolves (progress about a task or unit no longer defined is listed),
-    /// the index matches the files. Exit 0 when all is well, 2 with the problems
+    /// the index holds what an index built afresh from them holds (in TMPDIR, removed
+    /// after). Exit 0 when all is well, 2 with the problems
     Verify,
     /// The monthly digest: counts, worst units, overdue by lead unit, due soon, target gaps,
     /// recurring reports missed, phases

@@ -1,13 +1,14 @@
 //! A refresh writes only what changed: the rows of a changed progress file are compared
 //! with those the index holds, and the newest and oldest figure of each (metric, unit) are
 //! kept key by key. After every edit the index holds exactly what an index built afresh
-//! from the same files holds.
+//! from the same files holds, in every table: what `govtrack verify` checks.
 
 mod common;
 
 use chrono::NaiveDate;
 use govtrack::diag::BadInput;
 use govtrack::index::Index;
+use govtrack::index::contents::{contents, differences};
 use govtrack::index::snapshot;
 use govtrack::model::Observation;
 use govtrack::workspace::Workspace;
@@ -52,6 +53,15 @@ fn held(db: &Path) -> Vec<String> {
     }
     out.sort();
     out
+}
+
+/// The tables of `kept` that do not hold what those of `fresh` hold.
+fn tables_differing(kept: &Path, fresh: &Path) -> Vec<String> {
+    let read = |db: &Path| contents(&rusqlite::Connection::open(db).unwrap()).unwrap();
+    differences(&read(kept), &read(fresh))
+        .into_iter()
+        .map(|(table, ..)| table)
+        .collect()
 }
 
 /// The figures of `workers` as they stood on `at`, by unit, as a report reads them: from
@@ -177,6 +187,11 @@ fn a_refresh_holds_what_a_fresh_index_holds_after_every_edit() {
         Index::open(&fresh).unwrap().0.refresh(&ws).unwrap();
         let (kept_rows, fresh_rows) = (held(&kept), held(&fresh));
         assert_eq!(kept_rows, fresh_rows, "step {n}");
+        assert_eq!(
+            tables_differing(&kept, &fresh),
+            [] as [String; 0],
+            "step {n}"
+        );
         for at in [
             "2022-01-31",
             "2024-01-31",
@@ -297,6 +312,7 @@ fn a_change_of_definitions_leaves_what_a_fresh_index_holds() {
                     assert!(report.reread.iter().any(|r| r == rel), "{what}: {report:?}");
                 }
                 assert_eq!(held(&kept), held(&fresh), "{what}");
+                assert_eq!(tables_differing(&kept, &fresh), [] as [String; 0], "{what}");
             }
             Err(e) => {
                 assert!(

@@ -166,6 +166,123 @@ fn a_damaged_index_is_reported() {
     assert!(err.contains("the index is damaged"), "{err}");
 }
 
+/// A value changed inside the index's pages, as a flipped bit on the disk would change it,
+/// leaves every page well formed and every count right: only an index built afresh tells.
+#[test]
+fn a_value_changed_inside_the_index_is_found_by_building_it_afresh() {
+    for (change, table) in [
+        (
+            "UPDATE latest SET value = 1995 WHERE unit = 'xm-siming' AND value = 1895",
+            "the index does not hold what the files say: these tables differ from an index \
+             built afresh from them: latest (as many rows, 4, but not the same)",
+        ),
+        (
+            "UPDATE standing SET status = 'done' WHERE status = 'in_progress'",
+            "standing (as many rows, 4, but not the same)",
+        ),
+        (
+            "UPDATE units SET name = '思明' WHERE name = '思明区'",
+            "units (as many rows",
+        ),
+        // A comment in the schema: SQLite's check passes, and every query.
+        (
+            "PRAGMA writable_schema = ON;
+             UPDATE sqlite_schema SET sql = replace(sql, '''definitions'' or', '''definitionz'' or')
+             WHERE name = 'files'",
+            "sqlite_schema (as many rows",
+        ),
+        // A column's name in the schema: queries fail.
+        (
+            "PRAGMA writable_schema = ON;
+             UPDATE sqlite_schema SET sql = replace(sql, 'observations INTEGER', 'observationz INTEGER')
+             WHERE name = 'files'",
+            "the index is damaged: no such column: f.observations",
+        ),
+        // A population figure, which comes with the manifests and was not counted before.
+        (
+            "DELETE FROM observations WHERE metric = 'population' AND unit = 'xm-huli'",
+            "observations (3 rows, 4 afresh)",
+        ),
+    ] {
+        let ws = common::workspace("basic");
+        run(ws.path(), &["load"], 0);
+        let conn = rusqlite::Connection::open(index(ws.path())).unwrap();
+        conn.execute_batch(change).unwrap();
+        assert_eq!(conn.changes(), 1, "{change}");
+        drop(conn);
+        let before = contents(ws.path());
+        let temp = tempfile::TempDir::new().unwrap();
+        let mut cmd = Command::cargo_bin("govtrack").unwrap();
+        let out = common::english(&mut cmd)
+            .arg("--workspace")
+            .arg(ws.path())
+            .arg("verify")
+            .env_remove("GOVTRACK_DB")
+            .env("TMPDIR", temp.path())
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{change}: {err}");
+        assert!(
+            err.contains("index.sqlite:1:1: the index ") && err.contains(table),
+            "{change}: {err}"
+        );
+        assert!(err.contains("help: delete the index"), "{err}");
+        assert_unchanged(&before, &contents(ws.path()));
+        let left: Vec<_> = fs::read_dir(temp.path()).unwrap().collect();
+        assert!(
+            left.is_empty(),
+            "{change}: the index built afresh was left: {left:?}"
+        );
+    }
+}
+
+/// A name changed in an index of a table, not in the table: the pages are well formed
+/// (SQLite's quick check passes), but a lookup by name would miss the unit.
+#[test]
+fn an_index_entry_that_is_not_its_rows_is_found() {
+    let ws = common::workspace("basic");
+    run(ws.path(), &["load"], 0);
+    let db = index(ws.path());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (root, size): (i64, i64) = conn
+        .query_row(
+            "SELECT rootpage, (SELECT page_size FROM pragma_page_size)
+             FROM sqlite_schema WHERE name = 'units_name'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    drop(conn);
+    let (root, size) = (root as usize, size as usize);
+    assert!(!Path::new(&format!("{}-wal", db.display())).exists());
+    let mut bytes = fs::read(&db).unwrap();
+    let page = &mut bytes[(root - 1) * size..root * size];
+    let name = "思明区".as_bytes();
+    let at = page
+        .windows(name.len())
+        .position(|w| w == name)
+        .expect("the name in its index");
+    // 区 (E5 8C BA) becomes 匹 (E5 8C B9), which sorts where it stands.
+    page[at + name.len() - 1] = 0xB9;
+    fs::write(&db, bytes).unwrap();
+    let quick: String = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(quick, "ok");
+
+    let before = contents(ws.path());
+    let (_, err) = run(ws.path(), &["verify"], 2);
+    assert!(
+        err.contains("index.sqlite:1:1: the index is damaged: row ")
+            && err.contains(" missing from index units_name"),
+        "{err}"
+    );
+    assert_unchanged(&before, &contents(ws.path()));
+}
+
 #[test]
 fn a_moved_workspace_keeps_its_index_which_holds_no_absolute_path() {
     let ws = common::workspace("basic");

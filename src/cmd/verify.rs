@@ -6,17 +6,21 @@
 //! line, and never deleted. The index is read only: it must pass SQLite's own check, and
 //! for every file it holds at the file's present content it must hold as many rows as the
 //! file has. An index that is merely behind the files is not a problem (the next command
-//! brings it up to date) and is said so.
+//! brings it up to date) and is said so. An index up to date with the files is compared,
+//! table by table, with one built afresh from them in a temporary folder: SQLite keeps no
+//! checksums, and a flipped bit in a figure would otherwise give a wrong report unseen.
 
 use super::print;
 use crate::cli::Cli;
 use crate::diag::{BadInput, Diagnostic};
 use crate::i18n::Lang;
+use crate::index::Index;
+use crate::index::contents::{Contents, contents, differences};
 use crate::index::schema;
 use crate::parse::defs::{Definitions, parse_definitions};
 use crate::parse::progress::{Catalog, parse_progress};
 use crate::workspace::{Workspace, source_from_bytes, too_large};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::collections::HashMap;
 use std::path::Path;
@@ -32,6 +36,13 @@ struct OnDisk {
 pub fn run(cli: &Cli) -> Result<ExitCode> {
     let ws = Workspace::locate(cli.workspace.as_deref())?;
     let lang = Lang::resolve(cli.lang);
+    let db = ws.db_path(cli.db.as_deref());
+    // SQLite's check reads every page of a province's index, 1.4 GB: on a core of its own
+    // while the files are read on this one.
+    let checked = {
+        let db = db.clone();
+        std::thread::spawn(move || db.exists().then(|| sqlite_check(&db)))
+    };
     let mut problems: Vec<Diagnostic> = Vec::new();
     let mut disk: HashMap<String, OnDisk> = HashMap::new();
 
@@ -93,12 +104,26 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
         );
     }
 
-    let db = ws.db_path(cli.db.as_deref());
-    let behind = if db.exists() {
-        check_index(&db, &disk, defs.as_ref(), &mut problems)?
-    } else {
-        None
+    let checked = checked
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e));
+    let mut behind = match checked {
+        Some(check) => check_index(&db, &check?, &disk, defs.as_ref(), &mut problems)
+            .or_else(|e| unreadable(&db, e, &mut problems))?,
+        None => None,
     };
+    if behind == Some(0) && problems.is_empty() {
+        let afresh = compare_afresh(&ws, &db, &disk)
+            .context("cannot build an index afresh to compare the index with")?;
+        match afresh {
+            Afresh::Same => {}
+            Afresh::FilesChanged(n) => behind = Some(n),
+            Afresh::Differs(tables) => problems.push(differs(&db, &tables)),
+            Afresh::Unreadable(e) => {
+                unreadable(&db, e, &mut problems)?;
+            }
+        }
+    }
 
     if !problems.is_empty() {
         problems.sort_by(|a, b| (&a.path, a.line, a.col).cmp(&(&b.path, b.line, b.col)));
@@ -152,24 +177,48 @@ fn catalog(d: &Definitions) -> Catalog {
     Catalog { registry, tasks }
 }
 
-/// Checks the index read-only. Returns how many files it is behind (new, changed or
-/// removed since it was brought up to date), or `None` when it was made by another version
-/// of govtrack (the next command rebuilds it).
+fn damaged(db: &Path, what: String) -> Diagnostic {
+    Diagnostic::file(db.display().to_string(), 1, what)
+        .help("delete the index: it is rebuilt from the files, which hold everything")
+}
+
+/// An index that passed SQLite's check and is marked as of this version, but cannot be read
+/// as this version writes it (a flipped bit in its schema), is damaged: said as a problem.
+/// Any other error is returned.
+fn unreadable(
+    db: &Path,
+    e: anyhow::Error,
+    problems: &mut Vec<Diagnostic>,
+) -> Result<Option<usize>> {
+    match e.downcast_ref::<rusqlite::Error>() {
+        Some(sql) => {
+            problems.push(damaged(db, format!("the index is damaged: {sql}")));
+            Ok(Some(0))
+        }
+        None => Err(e),
+    }
+}
+
+/// SQLite's own check of the index: every page well formed, and every index of a table
+/// holding exactly the table's rows (reports read through them). "ok", or what it found.
+fn sqlite_check(db: &Path) -> Result<String> {
+    Ok(open_read_only(db)?
+        .query_row("PRAGMA integrity_check(1)", [], |r| r.get(0))
+        .unwrap_or_else(|e| e.to_string()))
+}
+
+/// Checks the index read-only, given SQLite's `check` of it. Returns how many files it is
+/// behind (new, changed or removed since it was brought up to date), or `None` when it was
+/// made by another version of govtrack (the next command rebuilds it).
 fn check_index(
     db: &Path,
+    check: &str,
     disk: &HashMap<String, OnDisk>,
     defs: Option<&Definitions>,
     problems: &mut Vec<Diagnostic>,
 ) -> Result<Option<usize>> {
-    let shown = db.display().to_string();
-    let damaged = |what: String| {
-        Diagnostic::file(&shown, 1, what)
-            .help("delete the index: it is rebuilt from the files, which hold everything")
-    };
+    let damaged = |what: String| damaged(db, what);
     let conn = open_read_only(db)?;
-    let check: String = conn
-        .query_row("PRAGMA quick_check", [], |r| r.get(0))
-        .unwrap_or_else(|e| e.to_string());
     if check != "ok" {
         problems.push(damaged(format!("the index is damaged: {check}")));
         return Ok(Some(0));
@@ -246,6 +295,83 @@ fn check_index(
         }
     }
     Ok(Some(behind))
+}
+
+enum Afresh {
+    /// The index holds what one built afresh holds.
+    Same,
+    /// Files changed while the index was built afresh: this many are not as first read.
+    FilesChanged(usize),
+    /// These tables differ, with the rows of each in the index and in the fresh one.
+    Differs(Vec<(String, Option<u64>, Option<u64>)>),
+    /// The index could not be read whole.
+    Unreadable(anyhow::Error),
+}
+
+/// Builds an index afresh from the files in a temporary folder (`TMPDIR`), removed when
+/// done, and compares every table with the index's, read beside the build.
+fn compare_afresh(ws: &Workspace, db: &Path, disk: &HashMap<String, OnDisk>) -> Result<Afresh> {
+    let dir = tempfile::Builder::new()
+        .prefix("govtrack-verify-")
+        .tempdir()
+        .context("cannot make a temporary folder to build an index afresh in (see TMPDIR)")?;
+    let (kept, fresh) = std::thread::scope(|scope| {
+        let kept = scope.spawn(|| contents(&open_read_only(db)?));
+        let fresh = build_afresh(ws, &dir.path().join("index.sqlite"));
+        let kept = kept.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (kept, fresh)
+    });
+    let (fresh, hashes) = fresh?;
+    let kept = match kept {
+        Ok(kept) => kept,
+        Err(e) => return Ok(Afresh::Unreadable(e)),
+    };
+    let changed = disk
+        .iter()
+        .filter(|(path, f)| hashes.get(*path) != Some(&f.hash))
+        .count()
+        + hashes.keys().filter(|p| !disk.contains_key(*p)).count();
+    if changed > 0 {
+        return Ok(Afresh::FilesChanged(changed));
+    }
+    let tables = differences(&kept, &fresh);
+    Ok(if tables.is_empty() {
+        Afresh::Same
+    } else {
+        Afresh::Differs(tables)
+    })
+}
+
+/// An index of the workspace built at `path`: what it holds, and each file's hash in it.
+fn build_afresh(ws: &Workspace, path: &Path) -> Result<(Contents, HashMap<String, Vec<u8>>)> {
+    let (mut index, _) = Index::open(path)
+        .with_context(|| format!("cannot build an index afresh in {}", path.display()))?;
+    index.refresh_with(ws, &mut super::progress_bar())?;
+    let conn = index.conn();
+    let hashes = conn
+        .prepare("SELECT path, hash FROM files")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok((contents(conn)?, hashes))
+}
+
+fn differs(db: &Path, tables: &[(String, Option<u64>, Option<u64>)]) -> Diagnostic {
+    let listed: Vec<String> = tables
+        .iter()
+        .map(|(t, kept, fresh)| match (kept, fresh) {
+            (Some(k), Some(f)) if k == f => format!("{t} (as many rows, {k}, but not the same)"),
+            (Some(k), Some(f)) => format!("{t} ({k} rows, {f} afresh)"),
+            (None, _) => format!("{t} (missing)"),
+            (_, None) => format!("{t} (not made afresh)"),
+        })
+        .collect();
+    damaged(
+        db,
+        format!(
+            "the index does not hold what the files say: these tables differ from an index built afresh from them: {}",
+            listed.join("; ")
+        ),
+    )
 }
 
 /// Opens the index without writing a byte. Reading a database in WAL mode creates its

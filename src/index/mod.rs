@@ -8,6 +8,7 @@
 //! reloaded one by one, and progress whose meaning changed with the definitions is too.
 //! A refresh is one transaction: it succeeds whole or the previous index stays as it was.
 
+pub mod contents;
 mod lookup;
 pub mod schema;
 pub mod snapshot;
