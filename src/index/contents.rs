@@ -22,7 +22,7 @@ pub type Contents = BTreeMap<String, Digest>;
 /// the file ids (rows refer to a file by its path instead), and the size and times a
 /// refresh compares. `meta` holds the schema's version, checked on its own, and marks of
 /// the last refresh.
-fn kept(table: &str, column: &str) -> bool {
+fn compared(table: &str, column: &str) -> bool {
     table != "meta"
         && !(table == "files" && matches!(column, "id" | "size" | "mtime_ns" | "ctime_ns"))
 }
@@ -44,7 +44,7 @@ pub fn contents(conn: &Connection) -> Result<Contents> {
             .collect::<rusqlite::Result<_>>()?;
         let selected: Vec<String> = columns
             .iter()
-            .filter(|c| kept(&table, c))
+            .filter(|c| compared(&table, c))
             .map(|c| match (table.as_str(), c.as_str()) {
                 (t, "file") if t != "files" => {
                     "(SELECT path FROM files WHERE files.id = t.file)".to_string()
