@@ -143,7 +143,12 @@ fn an_index_that_does_not_hold_a_files_rows_is_reported() {
     )
     .unwrap();
     drop(conn);
-    let (_, err) = run(ws.path(), &["verify"], 2);
+    // The files are as the index lists them, so an index is built afresh beside reading
+    // them, in vain: it is stopped and removed.
+    let temp = tempfile::TempDir::new().unwrap();
+    let out = verify_in(ws.path(), temp.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
         err.contains(
             "the index does not match progress/observations.csv: the file has 0 events and 2 \
@@ -152,6 +157,21 @@ fn an_index_that_does_not_hold_a_files_rows_is_reported() {
         "{err}"
     );
     assert!(err.contains("help: delete the index"), "{err}");
+    assert_eq!(fs::read_dir(temp.path()).unwrap().count(), 0);
+}
+
+/// `govtrack verify` of the workspace at `dir`, building its index afresh in `tmp`.
+fn verify_in(dir: &Path, tmp: &Path) -> std::process::Output {
+    let mut cmd = Command::cargo_bin("govtrack").unwrap();
+    common::english(&mut cmd)
+        .arg("--workspace")
+        .arg(dir)
+        .arg("verify")
+        .env_remove("GOVTRACK_DB")
+        .env("TMPDIR", tmp)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -212,16 +232,7 @@ fn a_value_changed_inside_the_index_is_found_by_building_it_afresh() {
         drop(conn);
         let before = contents(ws.path());
         let temp = tempfile::TempDir::new().unwrap();
-        let mut cmd = Command::cargo_bin("govtrack").unwrap();
-        let out = common::english(&mut cmd)
-            .arg("--workspace")
-            .arg(ws.path())
-            .arg("verify")
-            .env_remove("GOVTRACK_DB")
-            .env("TMPDIR", temp.path())
-            .timeout(Duration::from_secs(60))
-            .output()
-            .unwrap();
+        let out = verify_in(ws.path(), temp.path());
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{change}: {err}");
         assert!(

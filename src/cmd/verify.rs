@@ -19,12 +19,15 @@ use crate::index::contents::{Contents, contents, differences};
 use crate::index::schema;
 use crate::parse::defs::{Definitions, parse_definitions};
 use crate::parse::progress::{Catalog, parse_progress};
-use crate::workspace::{Workspace, source_from_bytes, too_large};
+use crate::workspace::{FileEntry, Workspace, source_from_bytes, too_large};
 use anyhow::{Context, Result};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::{Scope, ScopedJoinHandle};
 
 /// What the files say, per file: its content hash and, for progress, the rows it gives.
 struct OnDisk {
@@ -37,19 +40,32 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
     let ws = Workspace::locate(cli.workspace.as_deref())?;
     let lang = Lang::resolve(cli.lang);
     let db = ws.db_path(cli.db.as_deref());
+    std::thread::scope(|scope| verify(scope, &ws, &db, lang))
+}
+
+fn verify<'s>(
+    scope: &'s Scope<'s, '_>,
+    ws: &'s Workspace,
+    db: &'s Path,
+    lang: Lang,
+) -> Result<ExitCode> {
     // SQLite's check reads every page of a province's index, 1.4 GB: on a core of its own
     // while the files are read on this one.
-    let checked = {
-        let db = db.clone();
-        std::thread::spawn(move || db.exists().then(|| sqlite_check(&db)))
-    };
+    let checked = scope.spawn(|| db.exists().then(|| sqlite_check(db)));
     let mut problems: Vec<Diagnostic> = Vec::new();
     let mut disk: HashMap<String, OnDisk> = HashMap::new();
 
-    let mut sources = Vec::new();
     let def_files = ws.definition_files()?;
+    let progress_files = ws.progress_files()?;
+    // An index that looks up to date is likely to be compared with one built afresh: the
+    // building starts now, beside the reading of the files, and stops if it is not needed.
+    let early = (db.exists() && looks_current(db, def_files.iter().chain(&progress_files)))
+        .then(|| Afresh::start(scope, ws))
+        .flatten();
+
+    let mut sources = Vec::new();
     for f in &def_files {
-        match read(&ws, &f.rel) {
+        match read(ws, &f.rel) {
             Ok(bytes) => {
                 disk.insert(
                     f.rel.clone(),
@@ -72,9 +88,8 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
         .ok();
     let catalog = defs.as_ref().map(catalog);
 
-    let progress_files = ws.progress_files()?;
     for f in &progress_files {
-        let bytes = match read(&ws, &f.rel) {
+        let bytes = match read(ws, &f.rel) {
             Ok(b) => b,
             Err(d) => {
                 problems.push(d);
@@ -108,21 +123,23 @@ pub fn run(cli: &Cli) -> Result<ExitCode> {
         .join()
         .unwrap_or_else(|e| std::panic::resume_unwind(e));
     let mut behind = match checked {
-        Some(check) => check_index(&db, &check?, &disk, defs.as_ref(), &mut problems)
-            .or_else(|e| unreadable(&db, e, &mut problems))?,
+        Some(check) => check_index(db, &check?, &disk, defs.as_ref(), &mut problems)
+            .or_else(|e| unreadable(db, e, &mut problems))?,
         None => None,
     };
     if behind == Some(0) && problems.is_empty() {
-        let afresh = compare_afresh(&ws, &db, &disk)
+        let compared = compare_afresh(scope, ws, db, &disk, early)
             .context("cannot build an index afresh to compare the index with")?;
-        match afresh {
-            Afresh::Same => {}
-            Afresh::FilesChanged(n) => behind = Some(n),
-            Afresh::Differs(tables) => problems.push(differs(&db, &tables)),
-            Afresh::Unreadable(e) => {
-                unreadable(&db, e, &mut problems)?;
+        match compared {
+            Compared::Same => {}
+            Compared::FilesChanged(n) => behind = Some(n),
+            Compared::Differs(tables) => problems.push(differs(db, &tables)),
+            Compared::Unreadable(e) => {
+                unreadable(db, e, &mut problems)?;
             }
         }
+    } else {
+        drop(early);
     }
 
     if !problems.is_empty() {
@@ -297,7 +314,7 @@ fn check_index(
     Ok(Some(behind))
 }
 
-enum Afresh {
+enum Compared {
     /// The index holds what one built afresh holds.
     Same,
     /// Files changed while the index was built afresh: this many are not as first read.
@@ -308,23 +325,100 @@ enum Afresh {
     Unreadable(anyhow::Error),
 }
 
-/// Builds an index afresh from the files in a temporary folder (`TMPDIR`), removed when
-/// done, and compares every table with the index's, read beside the build.
-fn compare_afresh(ws: &Workspace, db: &Path, disk: &HashMap<String, OnDisk>) -> Result<Afresh> {
-    let dir = tempfile::Builder::new()
-        .prefix("govtrack-verify-")
-        .tempdir()
-        .context("cannot make a temporary folder to build an index afresh in (see TMPDIR)")?;
-    let (kept, fresh) = std::thread::scope(|scope| {
-        let kept = scope.spawn(|| contents(&open_read_only(db)?));
-        let fresh = build_afresh(ws, &dir.path().join("index.sqlite"));
-        let kept = kept.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (kept, fresh)
-    });
+/// What an index built afresh holds, and each file's hash in it.
+type Built = (Contents, HashMap<String, Vec<u8>>);
+
+/// An index being built afresh from the files on a thread of its own, in a temporary
+/// folder (`TMPDIR`). Dropped unfinished, it stops at SQLite's next step and its folder is
+/// removed.
+struct Afresh<'s> {
+    stop: Arc<AtomicBool>,
+    building: Option<ScopedJoinHandle<'s, Result<Built>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl<'s> Afresh<'s> {
+    fn folder() -> Result<tempfile::TempDir> {
+        tempfile::Builder::new()
+            .prefix("govtrack-verify-")
+            .tempdir()
+            .context("cannot make a temporary folder to build an index afresh in (see TMPDIR)")
+    }
+
+    /// Starts building, unless no temporary folder can be made: then the comparison, if it
+    /// is needed, says why.
+    fn start(scope: &'s Scope<'s, '_>, ws: &'s Workspace) -> Option<Afresh<'s>> {
+        let dir = Afresh::folder().ok()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let path = dir.path().join("index.sqlite");
+        let stopped = Arc::clone(&stop);
+        let building = scope.spawn(move || build_afresh(ws, &path, Some(stopped)));
+        Some(Afresh {
+            stop,
+            building: Some(building),
+            _dir: dir,
+        })
+    }
+
+    fn finish(mut self) -> Result<Built> {
+        let building = self.building.take().expect("joined once");
+        building
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e))
+    }
+}
+
+impl Drop for Afresh<'_> {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(building) = self.building.take() {
+            let _ = building.join();
+        }
+    }
+}
+
+/// Whether the index lists exactly these files, each with the size and times it has now:
+/// then it is likely up to date. A guess, to start building early; whether it is up to
+/// date is decided by the files' content.
+fn looks_current<'f>(db: &Path, files: impl Iterator<Item = &'f FileEntry>) -> bool {
+    let held = || -> rusqlite::Result<HashMap<String, (i64, i64, i64)>> {
+        open_read_only(db)?
+            .prepare("SELECT path, size, mtime_ns, ctime_ns FROM files")?
+            .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?
+            .collect()
+    };
+    let Ok(held) = held() else { return false };
+    let mut listed = 0;
+    files
+        .inspect(|_| listed += 1)
+        .all(|f| held.get(&f.rel) == Some(&(f.size, f.mtime_ns, f.ctime_ns)))
+        && listed == held.len()
+}
+
+/// Compares every table of the index with those of an index built afresh: the one `early`
+/// has been building, or one built now, while the index is read on another thread.
+fn compare_afresh<'s>(
+    scope: &'s Scope<'s, '_>,
+    ws: &'s Workspace,
+    db: &'s Path,
+    disk: &HashMap<String, OnDisk>,
+    early: Option<Afresh<'s>>,
+) -> Result<Compared> {
+    let read_kept = || contents(&open_read_only(db)?);
+    let (kept, fresh) = match early {
+        Some(early) => (read_kept(), early.finish()),
+        None => {
+            let dir = Afresh::folder()?;
+            let kept = scope.spawn(read_kept);
+            let fresh = build_afresh(ws, &dir.path().join("index.sqlite"), None);
+            let kept = kept.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            (kept, fresh)
+        }
+    };
     let (fresh, hashes) = fresh?;
     let kept = match kept {
         Ok(kept) => kept,
-        Err(e) => return Ok(Afresh::Unreadable(e)),
+        Err(e) => return Ok(Compared::Unreadable(e)),
     };
     let changed = disk
         .iter()
@@ -332,20 +426,26 @@ fn compare_afresh(ws: &Workspace, db: &Path, disk: &HashMap<String, OnDisk>) -> 
         .count()
         + hashes.keys().filter(|p| !disk.contains_key(*p)).count();
     if changed > 0 {
-        return Ok(Afresh::FilesChanged(changed));
+        return Ok(Compared::FilesChanged(changed));
     }
     let tables = differences(&kept, &fresh);
     Ok(if tables.is_empty() {
-        Afresh::Same
+        Compared::Same
     } else {
-        Afresh::Differs(tables)
+        Compared::Differs(tables)
     })
 }
 
-/// An index of the workspace built at `path`: what it holds, and each file's hash in it.
-fn build_afresh(ws: &Workspace, path: &Path) -> Result<(Contents, HashMap<String, Vec<u8>>)> {
+/// Builds an index of the workspace at `path`; SQLite stops at its next step once `stop`
+/// is set.
+fn build_afresh(ws: &Workspace, path: &Path, stop: Option<Arc<AtomicBool>>) -> Result<Built> {
     let (mut index, _) = Index::open(path)
         .with_context(|| format!("cannot build an index afresh in {}", path.display()))?;
+    if let Some(stop) = stop {
+        index
+            .conn_mut()
+            .progress_handler(1000, Some(move || stop.load(Ordering::Relaxed)))?;
+    }
     index.refresh_with(ws, &mut super::progress_bar())?;
     let conn = index.conn();
     let hashes = conn
