@@ -160,6 +160,21 @@ fn an_index_that_does_not_hold_a_files_rows_is_reported() {
     assert_eq!(fs::read_dir(temp.path()).unwrap().count(), 0);
 }
 
+#[test]
+fn a_temporary_folder_that_cannot_be_made_is_named() {
+    let ws = common::workspace("basic");
+    run(ws.path(), &["load"], 0);
+    let before = contents(ws.path());
+    let out = verify_in(ws.path(), &ws.path().join("no such folder"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("cannot make a temporary folder to build an index afresh in (see TMPDIR)"),
+        "{err}"
+    );
+    assert_unchanged(&before, &contents(ws.path()));
+}
+
 /// `govtrack verify` of the workspace at `dir`, building its index afresh in `tmp`.
 fn verify_in(dir: &Path, tmp: &Path) -> std::process::Output {
     let mut cmd = Command::cargo_bin("govtrack").unwrap();
