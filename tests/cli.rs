@@ -50,6 +50,14 @@ impl Ws {
         String::from_utf8(out.stdout).unwrap()
     }
 
+    /// The stderr of a command that must exit 2.
+    fn refused(&self, args: &[&str]) -> String {
+        let out = self.cmd(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        stderr
+    }
+
     fn json(&self, args: &[&str], code: i32) -> Value {
         let mut all = args.to_vec();
         all.extend(["--format", "json"]);
@@ -245,18 +253,13 @@ fn overdue_filters_by_owner_district_and_policy() {
         0,
     );
     assert_eq!(district, serde_json::json!([]));
-    let out = ws.cmd(&["overdue", "--policy", "nope"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    let err = ws.refused(&["overdue", "--policy", "nope"]);
     assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("unknown policy `nope`; the policies are: plan")
+        err.contains("unknown policy `nope`; the policies are: plan"),
+        "{err}"
     );
-    let out = ws
-        .cmd(&["overdue", "--district", "西城区"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown unit `西城区`"));
+    let err = ws.refused(&["overdue", "--district", "西城区"]);
+    assert!(err.contains("unknown unit `西城区`"), "{err}");
 }
 
 #[test]
@@ -497,29 +500,23 @@ fn record_refuses_bad_rows_and_writes_nothing() {
             "POLICY/TASK",
         ),
     ] {
-        let out = ws.cmd(&args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8_lossy(&out.stderr);
+        let err = ws.refused(&args);
         assert!(err.contains(says), "{args:?}: {err}");
     }
     assert_eq!(
         std::fs::read(ws.path("progress/events.csv")).unwrap(),
         before
     );
-    let out = ws
-        .cmd(&[
-            "record",
-            "value",
-            "community_workers",
-            "--unit",
-            "湖里区",
-            "--value",
-            "一千二",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("`一千二` is not a number"));
+    let err = ws.refused(&[
+        "record",
+        "value",
+        "community_workers",
+        "--unit",
+        "湖里区",
+        "--value",
+        "一千二",
+    ]);
+    assert!(err.contains("`一千二` is not a number"), "{err}");
     assert!(
         !ws.path("progress/observations.csv").exists()
             || std::fs::read_to_string(ws.path("progress/observations.csv"))
@@ -783,9 +780,7 @@ fn a_changed_progress_file_is_checked_against_the_index_as_it_stands() {
     assert_eq!(done, 1);
     // A unit the new task is not carried out by is refused, naming the units it is.
     append("plan,t4,厦门市,2024-08-02,done,,\n");
-    let out = ws.cmd(&["load"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = ws.refused(&["load"]);
     assert!(
         err.contains("progress/events.csv:9:9: task `plan/t4` has no instance for `厦门市`"),
         "{err}"
@@ -804,12 +799,7 @@ fn a_bad_edit_leaves_the_previous_index_in_place() {
         good.replace("deadline = \"2024-05\"", "deadline = \"2024-02-30\""),
     )
     .unwrap();
-    let out = ws
-        .cmd(&["overdue", "--as-of", "2024-06-30"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = ws.refused(&["overdue", "--as-of", "2024-06-30"]);
     assert!(
         err.contains(
             "policies/plan.toml:17:12: `2024-02-30` is not a real day: 2024-02 has 29 days"
@@ -958,9 +948,7 @@ fn a_damaged_page_found_while_reading_names_the_remedy() {
         .unwrap();
     drop(conn);
     scribble(&ws.db(), u64::from(root - 1) * 4096, &[0xff; 16]);
-    let out = ws.cmd(&["gaps", "--as-of", "2024-06-30"]).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = ws.refused(&["gaps", "--as-of", "2024-06-30"]);
     assert!(stderr.contains("malformed"), "{stderr}");
     assert!(
         stderr.contains("the index is damaged: delete it")
@@ -978,12 +966,7 @@ fn a_value_govtrack_never_writes_names_the_remedy() {
     let name = "湖里区".as_bytes();
     let at = bytes.windows(name.len()).position(|w| w == name).unwrap();
     scribble(&ws.db(), at as u64, &[0xff]);
-    let out = ws
-        .cmd(&["status", "--as-of", "2024-06-30"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = ws.refused(&["status", "--as-of", "2024-06-30"]);
     assert!(
         stderr.contains("the index is damaged: delete it"),
         "{stderr}"
@@ -997,12 +980,7 @@ fn a_file_that_is_not_an_index_is_left_alone() {
     let ws = Ws::new();
     let notes = ws.path("notes.txt");
     std::fs::write(&notes, "my notes\n").unwrap();
-    let out = ws
-        .cmd(&["--db", notes.to_str().unwrap(), "status"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let stderr = ws.refused(&["--db", notes.to_str().unwrap(), "status"]);
     assert!(
         stderr.contains("notes.txt is not a govtrack index (not an SQLite database)"),
         "{stderr}"
@@ -1187,9 +1165,7 @@ value = 1932
         serde_json::json!([])
     );
     std::fs::write(ws.path("progress/june.toml"), "[[events]]\npolicy = \"plan\"\ntask = \"t1\"\nunit = \"湖里区\"\ndate = 2024-06-20\nstatus = \"finished\"\n").unwrap();
-    let out = ws.cmd(&["overdue"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = ws.refused(&["overdue"]);
     assert!(
         err.contains("progress/june.toml:6:10: unknown status `finished`"),
         "{err}"
